@@ -1,0 +1,5 @@
+export { DecodeError } from './errors.js';
+export * from './model.js';
+export { ProtoWriter, ProtoReader, lengthPrefixed } from './proto.js';
+export * from './messages.js';
+export * from './json.js';

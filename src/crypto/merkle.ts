@@ -1,0 +1,112 @@
+// RFC 6962 merkle trees as CometBFT uses them: leaf = H(0x00 ‖ item), inner = H(0x01 ‖ l ‖ r),
+// empty = H(""), and a list of n items splits at the largest power of two strictly below n.
+import { CryptoError } from './errors.js';
+import { EMPTY_HASH, HASH_SIZE, sha256 } from './hash.js';
+
+const LEAF_PREFIX = new Uint8Array([0]);
+const INNER_PREFIX = new Uint8Array([1]);
+
+/** Max proof depth: 2^100 leaves is far beyond any real tree; bounds work on untrusted proofs. */
+export const MAX_AUNTS = 100;
+
+export function leafHash(item: Uint8Array): Uint8Array {
+  return sha256(LEAF_PREFIX, item);
+}
+
+export function innerHash(left: Uint8Array, right: Uint8Array): Uint8Array {
+  return sha256(INNER_PREFIX, left, right);
+}
+
+/** Largest power of two strictly less than n (n >= 2). */
+function splitPoint(n: number): number {
+  let k = 1;
+  while (k * 2 < n) k *= 2;
+  return k;
+}
+
+/** Merkle root of a list of items (each item is hashed as a leaf). */
+export function merkleRoot(items: readonly Uint8Array[]): Uint8Array {
+  if (items.length === 0) return EMPTY_HASH;
+  return rootOfLeaves(items.map(leafHash));
+}
+
+function rootOfLeaves(leaves: readonly Uint8Array[]): Uint8Array {
+  // Recursion depth is log2(n): the split point is a power of two.
+  const n = leaves.length;
+  if (n === 1) return leaves[0]!;
+  const k = splitPoint(n);
+  return innerHash(rootOfLeaves(leaves.slice(0, k)), rootOfLeaves(leaves.slice(k)));
+}
+
+/** An inclusion proof: the leaf's position, the leaf hash, and the sibling hashes bottom-up. */
+export interface MerkleProof {
+  readonly total: number;
+  readonly index: number;
+  readonly leafHash: Uint8Array;
+  readonly aunts: readonly Uint8Array[];
+}
+
+/** Root plus one inclusion proof per item, in item order. */
+export function merkleProofs(items: readonly Uint8Array[]): { root: Uint8Array; proofs: MerkleProof[] } {
+  const leaves = items.map(leafHash);
+  const total = leaves.length;
+  if (total === 0) return { root: EMPTY_HASH, proofs: [] };
+  const aunts: Uint8Array[][] = leaves.map(() => []);
+  const build = (lo: number, hi: number): Uint8Array => {
+    const n = hi - lo;
+    if (n === 1) return leaves[lo]!;
+    const mid = lo + splitPoint(n);
+    const left = build(lo, mid);
+    const right = build(mid, hi);
+    for (let i = lo; i < mid; i++) aunts[i]!.push(right);
+    for (let i = mid; i < hi; i++) aunts[i]!.push(left);
+    return innerHash(left, right);
+  };
+  const root = build(0, total);
+  return {
+    root,
+    proofs: leaves.map((leaf, index) => ({ total, index, leafHash: leaf, aunts: aunts[index]! })),
+  };
+}
+
+/** Recompute the root a proof implies; throws CryptoError if the proof is malformed. */
+export function rootFromProof(proof: MerkleProof): Uint8Array {
+  const { total, index, aunts } = proof;
+  if (!Number.isSafeInteger(total) || total < 1) throw new CryptoError('proof total must be >= 1', { total });
+  if (!Number.isSafeInteger(index) || index < 0 || index >= total)
+    throw new CryptoError('proof index out of range', { index, total });
+  if (aunts.length > MAX_AUNTS) throw new CryptoError('proof has too many aunts', { aunts: aunts.length });
+  if (proof.leafHash.length !== HASH_SIZE) throw new CryptoError('leaf hash must be 32 bytes', { size: proof.leafHash.length });
+  for (const a of aunts) if (a.length !== HASH_SIZE) throw new CryptoError('aunt must be 32 bytes', { size: a.length });
+  const compute = (idx: number, tot: number, leaf: Uint8Array, trail: readonly Uint8Array[]): Uint8Array => {
+    if (tot === 1) {
+      if (trail.length !== 0) throw new CryptoError('proof has extra aunts', { index, total });
+      return leaf;
+    }
+    if (trail.length === 0) throw new CryptoError('proof has too few aunts', { index, total });
+    const k = splitPoint(tot);
+    const sibling = trail[trail.length - 1]!;
+    const rest = trail.slice(0, -1);
+    return idx < k
+      ? innerHash(compute(idx, k, leaf, rest), sibling)
+      : innerHash(sibling, compute(idx - k, tot - k, leaf, rest));
+  };
+  return compute(index, total, proof.leafHash, aunts);
+}
+
+/** True when `item` is the proof's leaf and the proof leads to `root`. */
+export function verifyProof(proof: MerkleProof, root: Uint8Array, item: Uint8Array): boolean {
+  try {
+    if (!bytesEqual(leafHash(item), proof.leafHash)) return false;
+    return bytesEqual(rootFromProof(proof), root);
+  } catch (e) {
+    if (e instanceof CryptoError) return false;
+    throw e;
+  }
+}
+
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
