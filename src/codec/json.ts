@@ -168,6 +168,14 @@ export function asInt32(v: Json | undefined, path: string): number {
   return n;
 }
 
+/** A uint32 given as a JSON number (CometBFT's form) or a decimal string. */
+export function asUint32(v: Json | undefined, path: string): number {
+  const n = typeof v === 'string' && /^\d{1,10}$/.test(v) ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 0xffffffff)
+    throw new DecodeError(`expected a uint32, got ${JSON.stringify(v)?.slice(0, 40)}`, path);
+  return n;
+}
+
 /** Hex bytes; null, absent and "" are empty. */
 export function asHexBytes(v: Json | undefined, path: string): Uint8Array {
   if (v === null || v === undefined || v === '') return EMPTY;
@@ -198,8 +206,7 @@ export function blockIdFromJson(v: Json | undefined, path: string): BlockID {
   let hash = EMPTY;
   if (parts !== null && parts !== undefined) {
     const p = asObject(parts, `${path}.parts`);
-    total = asInt32(p.total ?? 0, `${path}.parts.total`);
-    if (total < 0) throw new DecodeError('negative part total', `${path}.parts.total`);
+    total = asUint32(p.total ?? 0, `${path}.parts.total`);
     hash = asHexBytes(p.hash, `${path}.parts.hash`);
   }
   return { hash: asHexBytes(o.hash, `${path}.hash`), partSetHeader: { total, hash } };

@@ -1,0 +1,41 @@
+import { merkleRoot, sha256 } from '../crypto/index.js';
+import {
+  encodeCommitSig,
+  encodeDeterministicExecTxResult,
+  encodeEvidence,
+  encodeHashedParams,
+  type Commit,
+  type ConsensusParams,
+  type Evidence,
+  type ExecTxResult,
+} from '../codec/index.js';
+
+/** Transaction hash, as RPC and the tx index name transactions: SHA-256(tx). */
+export function txHash(tx: Uint8Array): Uint8Array {
+  return sha256(tx);
+}
+
+/** data_hash: merkle root over SHA-256 of each tx. */
+export function dataHash(txs: readonly Uint8Array[]): Uint8Array {
+  return merkleRoot(txs.map(txHash));
+}
+
+/** evidence_hash: merkle root over each evidence's protobuf encoding. */
+export function evidenceHash(evidence: readonly Evidence[]): Uint8Array {
+  return merkleRoot(evidence.map(encodeEvidence));
+}
+
+/** last_commit_hash: merkle root over each CommitSig's protobuf encoding. */
+export function commitHash(commit: Commit): Uint8Array {
+  return merkleRoot(commit.signatures.map(encodeCommitSig));
+}
+
+/** last_results_hash: merkle root over each result reduced to {code, data, gas_wanted, gas_used}. */
+export function resultsHash(results: readonly ExecTxResult[]): Uint8Array {
+  return merkleRoot(results.map(encodeDeterministicExecTxResult));
+}
+
+/** consensus_hash: SHA-256 of HashedParams{block_max_bytes, block_max_gas}. */
+export function consensusParamsHash(params: ConsensusParams): Uint8Array {
+  return sha256(encodeHashedParams(params));
+}
