@@ -71,9 +71,17 @@ function nodePublicKey(publicKey: Uint8Array): KeyObject | null {
   return key;
 }
 
+/** Keyed by the seed array itself (PrivKey keeps one), so a key object never outlives its PrivKey. */
+const privKeyCache = new WeakMap<Uint8Array, KeyObject>();
+
 function nodePrivateKey(seed: Uint8Array): KeyObject {
   checkSeed(seed);
-  return createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+  let key = privKeyCache.get(seed);
+  if (!key) {
+    key = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+    privKeyCache.set(seed, key);
+  }
+  return key;
 }
 
 export const nodeBackend: Ed25519Backend = {
