@@ -1,7 +1,6 @@
 // Encoders and decoders for the canonical structures, field numbers as in CometBFT 0.38's
 // proto/tendermint/{types,version,crypto,abci}. Non-nullable submessages (gogoproto
 // nullable=false) are always written; nullable ones only when present.
-import { DecodeError } from './errors.js';
 import {
   BlockIDFlag,
   SignedMsgType,

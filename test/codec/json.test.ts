@@ -46,9 +46,8 @@ describe('CometBFT JSON forms', () => {
   });
 
   test('header and commit JSON round trips (property)', () => {
-    const validHeader = arb.header.map((h) => ({ ...h, chainId: h.chainId.replace(/[\u0000-\u001f]/g, '') }));
     fc.assert(
-      fc.property(validHeader, arb.commit, (h, c) => {
+      fc.property(arb.header, arb.commit, (h, c) => {
         const hj = JSON.parse(JSON.stringify(codec.headerToJson(h))) as codec.Json;
         expect(codec.headerFromJson(hj)).toEqual(h);
         const cj = JSON.parse(JSON.stringify(codec.commitToJson(c))) as codec.Json;
