@@ -1,0 +1,1 @@
+export { writeFileAtomicSync, fsyncDir } from './atomic.js';

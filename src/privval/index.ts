@@ -1,0 +1,12 @@
+export {
+  FileSigner,
+  DoubleSignError,
+  SignerStateError,
+  SignStep,
+  INITIAL_SIGN_STATE,
+  signStateFromJson,
+  signStateToJson,
+  type Signer,
+  type LastSignState,
+  type DoubleSignKind,
+} from './signer.js';

@@ -1,0 +1,239 @@
+// The file signer: the one place a validator's key signs consensus messages. Its last-sign state
+// (height, round, step, sign-bytes, signature) is made durable before a signature leaves this
+// module, so no crash — at any point — can make it sign two different things at one HRS.
+import { existsSync, readFileSync } from 'node:fs';
+import {
+  ProtoReader,
+  SignedMsgType,
+  asInt32,
+  asHeight,
+  asObject,
+  asBase64Bytes,
+  asHexBytes,
+  isZeroBlockID,
+  parseJson,
+  readTimestamp,
+  toBase64,
+  toHex,
+  DecodeError,
+  type Proposal,
+  type Timestamp,
+  type Vote,
+} from '../codec/index.js';
+import { bytesEqual, type PrivKey, type PubKey } from '../crypto/index.js';
+import { writeFileAtomicSync } from '../fsutil/index.js';
+import { proposalSignBytes, voteExtensionSignBytes, voteSignBytes } from '../types/vote.js';
+
+/** Steps in the order a validator signs within a round (CometBFT's numbering). */
+export enum SignStep {
+  None = 0,
+  Propose = 1,
+  Prevote = 2,
+  Precommit = 3,
+}
+
+export interface LastSignState {
+  readonly height: number;
+  readonly round: number;
+  readonly step: SignStep;
+  readonly signature: Uint8Array;
+  readonly signBytes: Uint8Array;
+}
+
+export type DoubleSignKind = 'height_regression' | 'round_regression' | 'step_regression' | 'conflicting_data' | 'missing_sign_bytes';
+
+/** Refusal to sign: signing would contradict (or could not be checked against) what was signed before. */
+export class DoubleSignError extends Error {
+  override readonly name = 'DoubleSignError';
+  constructor(
+    readonly kind: DoubleSignKind,
+    message: string,
+    readonly context: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+}
+
+/** The state file could not be read or is malformed; the signer will not start on it. */
+export class SignerStateError extends Error {
+  override readonly name = 'SignerStateError';
+  constructor(
+    message: string,
+    readonly path: string,
+  ) {
+    super(`${path}: ${message}`);
+  }
+}
+
+/** What consensus needs from a signer; a remote signer would implement the same. */
+export interface Signer {
+  readonly pubKey: PubKey;
+  /** Signs the vote (and, when asked, its extension); may return the vote with an earlier timestamp (same HRS re-sign). */
+  signVote(chainId: string, vote: Vote, signExtension: boolean): Vote;
+  signProposal(chainId: string, proposal: Proposal): Proposal;
+}
+
+const EMPTY: Uint8Array = new Uint8Array(0);
+export const INITIAL_SIGN_STATE: LastSignState = Object.freeze({ height: 0, round: 0, step: SignStep.None, signature: EMPTY, signBytes: EMPTY });
+
+function voteStep(type: SignedMsgType): SignStep {
+  if (type === SignedMsgType.Prevote) return SignStep.Prevote;
+  if (type === SignedMsgType.Precommit) return SignStep.Precommit;
+  throw new RangeError(`not a vote type: ${type}`);
+}
+
+/** CometBFT's JSON form of the state file. */
+export function signStateToJson(s: LastSignState): string {
+  const o: Record<string, string | number> = { height: String(s.height), round: s.round, step: s.step };
+  if (s.signature.length) o.signature = toBase64(s.signature);
+  if (s.signBytes.length) o.signbytes = toHex(s.signBytes);
+  return `${JSON.stringify(o, null, 2)}\n`;
+}
+
+export function signStateFromJson(text: string, path: string): LastSignState {
+  try {
+    const o = asObject(parseJson(text, path), path);
+    const step = asInt32(o.step ?? 0, `${path}.step`);
+    if (step < SignStep.None || step > SignStep.Precommit) throw new DecodeError(`unknown step ${step}`, `${path}.step`);
+    return {
+      height: asHeight(o.height ?? '0', `${path}.height`),
+      round: asInt32(o.round ?? 0, `${path}.round`),
+      step: step as SignStep,
+      signature: asBase64Bytes(o.signature, `${path}.signature`),
+      signBytes: asHexBytes(o.signbytes, `${path}.signbytes`),
+    };
+  } catch (e) {
+    if (e instanceof DecodeError) throw new SignerStateError(e.message, path);
+    throw e;
+  }
+}
+
+/**
+ * The timestamp inside length-prefixed canonical sign-bytes (CanonicalVote field 5,
+ * CanonicalProposal field 6), or undefined when there is none to read.
+ */
+function signedTimestamp(signBytes: Uint8Array, field: number): Timestamp | undefined {
+  try {
+    let i = 0; // skip the uvarint length prefix
+    while (i < signBytes.length && signBytes[i]! >= 0x80) i++;
+    const r = new ProtoReader(signBytes.subarray(i + 1), 'sign_bytes');
+    let t: Timestamp | undefined;
+    for (let f = r.next(); f !== 0; f = r.next()) {
+      if (f === field) t = r.message('timestamp', readTimestamp);
+      else r.skip();
+    }
+    return t;
+  } catch (e) {
+    if (e instanceof DecodeError) return undefined;
+    throw e;
+  }
+}
+
+export class FileSigner implements Signer {
+  private state: LastSignState;
+
+  private constructor(
+    private readonly key: PrivKey,
+    private readonly statePath: string,
+    state: LastSignState,
+  ) {
+    this.state = state;
+  }
+
+  /** Opens the signer with its state file, creating a zero state if the file does not exist. */
+  static open(key: PrivKey, statePath: string): FileSigner {
+    if (!existsSync(statePath)) {
+      writeFileAtomicSync(statePath, signStateToJson(INITIAL_SIGN_STATE));
+      return new FileSigner(key, statePath, INITIAL_SIGN_STATE);
+    }
+    let text: string;
+    try {
+      text = readFileSync(statePath, 'utf8');
+    } catch (e) {
+      throw new SignerStateError(`cannot read: ${(e as Error).message}`, statePath);
+    }
+    return new FileSigner(key, statePath, signStateFromJson(text, statePath));
+  }
+
+  get pubKey(): PubKey {
+    return this.key.pubKey;
+  }
+
+  get lastSignState(): LastSignState {
+    return this.state;
+  }
+
+  signVote(chainId: string, vote: Vote, signExtension: boolean): Vote {
+    const step = voteStep(vote.type);
+    let signBytes = voteSignBytes(chainId, vote);
+    let timestamp = vote.timestamp;
+    let signature: Uint8Array;
+    if (this.checkHRS(vote.height, vote.round, step)) {
+      const reuse = this.reuseSignature(signBytes, 5, (t) => voteSignBytes(chainId, { ...vote, timestamp: t }));
+      signature = reuse.signature;
+      timestamp = reuse.timestamp;
+      signBytes = this.state.signBytes;
+    } else {
+      signature = this.key.sign(signBytes);
+      this.persist({ height: vote.height, round: vote.round, step, signature, signBytes });
+    }
+    // Extensions are not protected against double signing: they are app data, verified by the
+    // app, and a re-sign after a restart must be able to produce one (CometBFT does the same).
+    let extensionSignature = EMPTY;
+    if (signExtension && vote.type === SignedMsgType.Precommit && !isZeroBlockID(vote.blockId)) {
+      extensionSignature = this.key.sign(voteExtensionSignBytes(chainId, vote));
+    }
+    return { ...vote, timestamp, signature, extensionSignature };
+  }
+
+  signProposal(chainId: string, proposal: Proposal): Proposal {
+    const signBytes = proposalSignBytes(chainId, proposal);
+    if (this.checkHRS(proposal.height, proposal.round, SignStep.Propose)) {
+      const reuse = this.reuseSignature(signBytes, 6, (t) => proposalSignBytes(chainId, { ...proposal, timestamp: t }));
+      return { ...proposal, timestamp: reuse.timestamp, signature: reuse.signature };
+    }
+    const signature = this.key.sign(signBytes);
+    this.persist({ height: proposal.height, round: proposal.round, step: SignStep.Propose, signature, signBytes });
+    return { ...proposal, signature };
+  }
+
+  /** True when (height, round, step) equals the last signed HRS; throws on any regression. */
+  private checkHRS(height: number, round: number, step: SignStep): boolean {
+    const s = this.state;
+    const context = { height, round, step, lastHeight: s.height, lastRound: s.round, lastStep: s.step };
+    if (s.height > height) throw new DoubleSignError('height_regression', `height regression: got ${height}, last signed ${s.height}`, context);
+    if (s.height < height) return false;
+    if (s.round > round) throw new DoubleSignError('round_regression', `round regression at height ${height}: got ${round}, last signed ${s.round}`, context);
+    if (s.round < round) return false;
+    if (s.step > step) throw new DoubleSignError('step_regression', `step regression at ${height}/${round}: got ${step}, last signed ${s.step}`, context);
+    if (s.step < step) return false;
+    if (s.signBytes.length === 0) throw new DoubleSignError('missing_sign_bytes', `already signed ${height}/${round}/${step} but no sign-bytes are stored`, context);
+    return true;
+  }
+
+  /**
+   * At the same HRS: the stored signature is returned if the request is the same, or differs
+   * only in its timestamp (then with the stored timestamp); anything else is a conflict.
+   */
+  private reuseSignature(
+    signBytes: Uint8Array,
+    timestampField: number,
+    withTimestamp: (t: Timestamp) => Uint8Array,
+  ): { signature: Uint8Array; timestamp: Timestamp } {
+    const last = this.state;
+    const lastTime = signedTimestamp(last.signBytes, timestampField);
+    if (lastTime !== undefined && (bytesEqual(signBytes, last.signBytes) || bytesEqual(withTimestamp(lastTime), last.signBytes)))
+      return { signature: last.signature, timestamp: lastTime };
+    throw new DoubleSignError('conflicting_data', `conflicting data at ${last.height}/${last.round}/${last.step}: refusing to sign`, {
+      height: last.height,
+      round: last.round,
+      step: last.step,
+    });
+  }
+
+  /** Durable before the signature is returned to anyone. */
+  private persist(next: LastSignState): void {
+    writeFileAtomicSync(this.statePath, signStateToJson(next));
+    this.state = next;
+  }
+}
