@@ -1,0 +1,189 @@
+import fc from 'fast-check';
+import { request } from 'node:http';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import WebSocket from 'ws';
+import type { Json, JsonObject } from '../../src/codec/index.js';
+import { DEFAULT_RPC_SERVER_OPTIONS, RpcError, RpcServer, SERVER_ERROR, type RpcMethod } from '../../src/rpc/index.js';
+
+const SEED = 0x59c;
+const silent = { info: () => {}, warn: () => {}, debug: () => {} };
+
+const methods = new Map<string, RpcMethod>([
+  ['echo', { params: ['text', 'height', 'data', 'flag'], handler: (p) => ({ text: p.string('text') ?? null, height: p.int('height', { min: 0 }) ?? null, data: Buffer.from(p.bytes('data', 'hex') ?? []).toString('hex'), flag: p.bool('flag') ?? null }) }],
+  ['fail', { params: [], handler: () => { throw new RpcError(SERVER_ERROR, 'height 99 must be less than or equal to the current blockchain height 5'); } }],
+  ['crash', { params: [], handler: () => { throw new TypeError('boom'); } }],
+  ['spam', { params: ['n'], wsOnly: true, handler: (p, ctx) => { const n = p.int('n') ?? 0; for (let i = 0; i < n; i++) ctx.ws!.send({ jsonrpc: '2.0', id: ctx.id, result: { i, pad: 'x'.repeat(10_000) } }); return {}; } }],
+]);
+
+let server: RpcServer;
+let base: string;
+let port: number;
+
+beforeAll(async () => {
+  server = new RpcServer({ ...DEFAULT_RPC_SERVER_OPTIONS, port: 0, maxBodyBytes: 10_000, wsSendBufferBytes: 50_000, corsAllowedOrigins: ['https://app.example'] }, { methods, logger: silent });
+  await server.start();
+  port = server.address().port;
+  base = `http://127.0.0.1:${port}`;
+});
+afterAll(() => server.stop());
+
+async function post(body: string, headers: Record<string, string> = {}): Promise<{ status: number; json: Json | undefined; headers: Headers }> {
+  const r = await fetch(base, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
+  const text = await r.text();
+  return { status: r.status, json: text ? (JSON.parse(text) as Json) : undefined, headers: r.headers };
+}
+
+const call = (method: string, params: Json, id: Json = 1): string => JSON.stringify({ jsonrpc: '2.0', id, method, params });
+
+describe('JSON-RPC over HTTP POST', () => {
+  test('object and array params, id echoed with its JSON type', async () => {
+    const a = await post(call('echo', { text: 'hi', height: '7', data: 'ABCD', flag: true }, 'abc'));
+    expect(a.json).toEqual({ jsonrpc: '2.0', id: 'abc', result: { text: 'hi', height: 7, data: 'abcd', flag: true } });
+    const b = await post(call('echo', ['hi', 3], 5));
+    expect(b.json).toMatchObject({ id: 5, result: { text: 'hi', height: 3 } });
+  });
+
+  test('CometBFT error shapes, HTTP 200', async () => {
+    const cases: [string, number][] = [
+      ['{"jsonrpc":"2.0",', -32700],
+      [call('nope', {}), -32601],
+      [call('echo', { height: 'x' }), -32602],
+      [call('echo', { height: '-1' }), -32602],
+      [call('echo', [1, 2, 3, 4, 5]), -32602],
+      [call('fail', {}), -32000],
+      [call('crash', {}), -32603],
+      ['{"id":1,"method":5}', -32600],
+      ['[]', -32600],
+      ['"just a string"', -32600],
+      [call('spam', { n: 1 }), -32601], // websocket-only over HTTP
+    ];
+    for (const [body, code] of cases) {
+      const r = await post(body);
+      expect(r.status, body).toBe(200);
+      const err = (r.json as JsonObject).error as JsonObject;
+      expect(err.code, body).toBe(code);
+      expect(typeof err.message).toBe('string');
+      expect(JSON.stringify(r.json)).not.toMatch(/at .*\.ts:\d+/); // no stack traces
+    }
+  });
+
+  test('batches: answered in order, notifications skipped, size limited', async () => {
+    const r = await post(`[${call('echo', { text: 'a' }, 1)},{"jsonrpc":"2.0","method":"echo"},${call('nope', {}, 2)}]`);
+    expect((r.json as JsonObject[]).map((x) => x.id)).toEqual([1, 2]);
+    const big = await post(`[${Array.from({ length: 11 }, (_, i) => call('echo', {}, i)).join(',')}]`);
+    expect(((big.json as JsonObject).error as JsonObject).code).toBe(-32600);
+    const onlyNotifications = await post('{"jsonrpc":"2.0","method":"echo"}');
+    expect(onlyNotifications.status).toBe(204);
+  });
+
+  test('oversized bodies get 413 and the server keeps serving', async () => {
+    const r = await post(call('echo', { text: 'x'.repeat(20_000) }));
+    expect(r.status).toBe(413);
+    const ok = await post(call('echo', { text: 'after' }));
+    expect(ok.json).toMatchObject({ result: { text: 'after' } });
+  });
+
+  test('CORS only for allowed origins', async () => {
+    const ok = await post(call('echo', {}), { origin: 'https://app.example' });
+    expect(ok.headers.get('access-control-allow-origin')).toBe('https://app.example');
+    const no = await post(call('echo', {}), { origin: 'https://evil.example' });
+    expect(no.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
+
+describe('URI GET', () => {
+  test('quoted strings, bare integers, 0x hex bytes; id -1', async () => {
+    const r = await fetch(`${base}/echo?text="hello"&height=12&data=0xBEEF`);
+    expect(await r.json()).toEqual({ jsonrpc: '2.0', id: -1, result: { text: 'hello', height: 12, data: 'beef', flag: null } });
+  });
+
+  test('unknown methods and bad params are JSON-RPC errors; / lists endpoints', async () => {
+    const r = await fetch(`${base}/nope`);
+    expect(r.status).toBe(404);
+    expect(((await r.json()) as { error: { code: number } }).error.code).toBe(-32601);
+    const bad = await fetch(`${base}/echo?height=abc`);
+    expect(((await bad.json()) as { error: { code: number } }).error.code).toBe(-32602);
+    const list = (await (await fetch(`${base}/`)).json()) as { result: { available_endpoints: string[] } };
+    expect(list.result.available_endpoints).toContain('echo?text=_&height=_&data=_&flag=_');
+    expect(list.result.available_endpoints).not.toContain('spam?n=_');
+  });
+});
+
+function openWs(): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/websocket`);
+    ws.once('open', () => resolve(ws));
+    ws.once('error', reject);
+  });
+}
+
+describe('websocket', () => {
+  test('JSON-RPC calls over the socket, errors included', async () => {
+    const ws = await openWs();
+    const replies: JsonObject[] = [];
+    ws.on('message', (d) => replies.push(JSON.parse(String(d)) as JsonObject));
+    ws.send(call('echo', { text: 'ws' }, 9));
+    ws.send('not json');
+    await expect.poll(() => replies.length).toBe(2);
+    expect(replies.find((r) => r.id === 9)).toMatchObject({ result: { text: 'ws' } });
+    expect(replies.find((r) => r.id === null)).toMatchObject({ error: { code: -32700 } });
+    ws.close();
+  });
+
+  test('a client that does not read is dropped with a reason, not buffered without bound', async () => {
+    const ws = await openWs();
+    const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: String(reason) })));
+    // stop reading: pause the underlying socket so the server's buffer fills
+    (ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    ws.send(call('spam', { n: 2000 }, 1));
+    // resume later so the close frame can be read
+    setTimeout(() => (ws as unknown as { _socket: { resume(): void } })._socket.resume(), 500);
+    const { code, reason } = await closed;
+    expect(code).toBe(1008);
+    expect(reason).toMatch(/slow client/);
+  });
+
+  test('unknown paths refuse the upgrade', async () => {
+    await expect(
+      new Promise((resolve, reject) => {
+        const ws = new WebSocket(`ws://127.0.0.1:${port}/other`);
+        ws.once('open', resolve);
+        ws.once('error', reject);
+      }),
+    ).rejects.toThrow(/404/);
+  });
+});
+
+describe('malformed input never breaks the server', () => {
+  test('fuzzed bodies all get an answer and the server still serves (property)', async () => {
+    const valid = call('echo', { text: 'x', height: '1', data: 'AB', flag: false });
+    const bodies = fc.sample(
+      fc.oneof(
+        fc.string({ maxLength: 200 }),
+        fc.json(),
+        fc.tuple(fc.nat(valid.length), fc.string({ maxLength: 5 })).map(([i, s]) => valid.slice(0, i) + s + valid.slice(i + 1)),
+        fc.record({ jsonrpc: fc.constant('2.0'), id: fc.jsonValue(), method: fc.constantFrom('echo', 'fail', 'crash', 'nope'), params: fc.jsonValue() }).map((o) => JSON.stringify(o)),
+      ),
+      { seed: SEED, numRuns: 400 },
+    );
+    for (const body of bodies) {
+      const r = await post(body);
+      expect([200, 204], body).toContain(r.status);
+      if (r.status === 200) expect(JSON.stringify(r.json)).toMatch(/"(result|error)"/);
+    }
+    const ok = await post(call('echo', { text: 'still here' }));
+    expect(ok.json).toMatchObject({ result: { text: 'still here' } });
+  });
+
+  test('a garbage HTTP request gets 400', async () => {
+    const status = await new Promise<string>((resolve) => {
+      const net = request({ host: '127.0.0.1', port, method: 'GET', path: '/', headers: { 'x-bad': 'a\u0000b' } });
+      net.on('error', () => resolve('error'));
+      net.on('response', (res) => resolve(String(res.statusCode)));
+      net.end();
+    }).catch(() => 'error');
+    expect(['400', 'error']).toContain(status);
+    const ok = await post(call('echo', {}));
+    expect(ok.status).toBe(200);
+  });
+});
