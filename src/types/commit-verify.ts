@@ -4,7 +4,7 @@
 // > trustLevel of that set). Signatures are checked one by one in commit order, as CometBFT's
 // single-verification path does; see verifyCommitLightTrusting for where its batch path
 // would report a different error kind.
-import { BlockIDFlag, type BlockID, type Commit, type CommitSig } from '../codec/index.js';
+import { BlockIDFlag, isZeroBlockID, type BlockID, type Commit, type CommitSig } from '../codec/index.js';
 import { bytesEqual, nobleBackend, ADDRESS_SIZE, SIGNATURE_SIZE, type Ed25519Backend } from '../crypto/index.js';
 import { commitSigSignBytes } from './vote.js';
 import { MAX_INT64, type ValidatorSet } from './validator-set.js';
@@ -53,10 +53,6 @@ export function blockIdEquals(a: BlockID, b: BlockID): boolean {
   return bytesEqual(a.hash, b.hash) && a.partSetHeader.total === b.partSetHeader.total && bytesEqual(a.partSetHeader.hash, b.partSetHeader.hash);
 }
 
-export function isZeroBlockId(b: BlockID): boolean {
-  return b.hash.length === 0 && b.partSetHeader.total === 0 && b.partSetHeader.hash.length === 0;
-}
-
 /**
  * CommitSig.ValidateBasic. An absent signature carries no address, time or signature; the
  * "zero" time is accepted as Go's zero time or as the Unix epoch (protobuf's zero Timestamp,
@@ -90,7 +86,7 @@ export function validateCommitBasic(commit: Commit): void {
   if (commit.height < 0) throw new CommitVerifyError('invalid_commit', 'commit height is negative', { height: commit.height });
   if (commit.round < 0) throw new CommitVerifyError('invalid_commit', 'commit round is negative', { round: commit.round });
   if (commit.height >= 1) {
-    if (isZeroBlockId(commit.blockId)) throw new CommitVerifyError('invalid_commit', 'commit is for a nil block', { height: commit.height });
+    if (isZeroBlockID(commit.blockId)) throw new CommitVerifyError('invalid_commit', 'commit is for a nil block', { height: commit.height });
     if (commit.signatures.length === 0) throw new CommitVerifyError('invalid_commit', 'commit has no signatures', { height: commit.height });
     commit.signatures.forEach(validateCommitSig);
   }

@@ -3,18 +3,17 @@
 // with execution and the light client.
 import { ADDRESS_SIZE, HASH_SIZE, SIGNATURE_SIZE, bytesEqual } from '../crypto/index.js';
 import {
-  BlockIDFlag,
   SignedMsgType,
   isZeroBlockID,
   type Block,
   type BlockID,
-  type Commit,
   type Header,
   type Proposal,
   type Timestamp,
   type Vote,
 } from '../codec/index.js';
 import { commitHash, dataHash, evidenceHash } from './block.js';
+import { validateCommitBasic } from './commit-verify.js';
 import { ValidationError } from './errors.js';
 import { BLOCK_PROTOCOL } from './header.js';
 
@@ -60,27 +59,6 @@ export function validateHeader(h: Header): void {
     throw new ValidationError(`must be ${ADDRESS_SIZE} bytes`, 'header.proposer_address', { size: h.proposerAddress.length });
 }
 
-export function validateCommit(c: Commit): void {
-  if (!Number.isSafeInteger(c.height) || c.height < 0) throw new ValidationError('negative height', 'commit.height');
-  if (c.round < 0) throw new ValidationError('negative round', 'commit.round');
-  if (c.height >= 1) {
-    if (isZeroBlockID(c.blockId)) throw new ValidationError('commit cannot be for a nil block', 'commit.block_id');
-    if (c.signatures.length === 0) throw new ValidationError('no signatures', 'commit.signatures');
-  }
-  validateBlockID(c.blockId, 'commit.block_id');
-  c.signatures.forEach((s, i) => {
-    const f = `commit.signatures[${i}]`;
-    if (s.blockIdFlag === BlockIDFlag.Absent) {
-      if (s.validatorAddress.length || s.signature.length) throw new ValidationError('absent signature must carry no address or signature', f);
-      return;
-    }
-    if (s.blockIdFlag !== BlockIDFlag.Commit && s.blockIdFlag !== BlockIDFlag.Nil) throw new ValidationError('unknown block_id_flag', f, { flag: s.blockIdFlag });
-    if (s.validatorAddress.length !== ADDRESS_SIZE) throw new ValidationError('bad validator address size', `${f}.validator_address`);
-    if (s.signature.length === 0 || s.signature.length > SIGNATURE_SIZE) throw new ValidationError('bad signature size', `${f}.signature`);
-    timeField(s.timestamp, `${f}.timestamp`);
-  });
-}
-
 export function validateVote(v: Vote): void {
   if (v.type !== SignedMsgType.Prevote && v.type !== SignedMsgType.Precommit) throw new ValidationError('not a vote type', 'vote.type', { type: v.type });
   if (!Number.isSafeInteger(v.height) || v.height < 1) throw new ValidationError('height must be positive', 'vote.height');
@@ -115,7 +93,7 @@ export function validateBlock(b: Block): void {
   if (!bytesEqual(dh, b.header.dataHash)) throw new ValidationError('does not match the txs', 'header.data_hash');
   if (!bytesEqual(evidenceHash(b.evidence), b.header.evidenceHash)) throw new ValidationError('does not match the evidence', 'header.evidence_hash');
   if (b.lastCommit) {
-    validateCommit(b.lastCommit);
+    validateCommitBasic(b.lastCommit);
     if (!bytesEqual(commitHash(b.lastCommit), b.header.lastCommitHash)) throw new ValidationError('does not match the last commit', 'header.last_commit_hash');
   }
 }

@@ -65,7 +65,7 @@ describe('consensus WAL', () => {
     const path = fresh();
     writeRecords(path, [rec(1), rec(2)]);
     const bytes = readFileSync(path);
-    bytes[bytes.length - 1] ^= 0xff;
+    bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ (0xff);
     writeFileSync(path, bytes);
     const { wal, records, truncated } = WAL.open(path);
     wal.close();

@@ -3,7 +3,8 @@ import { BlockIDFlag, SignedMsgType, ZERO_BLOCK_ID, type Block, type Commit, typ
 import { PrivKey, sha256 } from '../../src/crypto/index.js';
 import { commitHash, dataHash, evidenceHash } from '../../src/types/block.js';
 import { ValidationError } from '../../src/types/errors.js';
-import { validateBlock, validateCommit, validateProposal, validateVote } from '../../src/types/validate.js';
+import { validateBlock, validateProposal, validateVote } from '../../src/types/validate.js';
+import { validateCommitBasic as validateCommit } from '../../src/types/commit-verify.js';
 
 const key = PrivKey.fromSeed(sha256(new TextEncoder().encode('validate-test')));
 const h32 = (s: string): Uint8Array => sha256(new TextEncoder().encode(s));
