@@ -1,0 +1,144 @@
+// How the kvstore lays its state out in classic-level, and the working copy a block mutates.
+//
+//   0x00                    meta: version 1 ‖ height u64 ‖ entries u64 ‖ LtHash16 state (2048 B)
+//   0x01 ‖ 'k' ‖ key        a key-value pair
+//   0x01 ‖ 'v' ‖ pubkey     a validator; value = its power in decimal ASCII
+//
+// The part after 0x01 is the *state key*: the unit of the app hash and of snapshots. Meta is
+// written in the same batch as the block's writes, so height, hash and data never disagree.
+import type { ClassicLevel } from 'classic-level';
+import { LTHASH_BYTES, LtHash16 } from './lthash.js';
+
+export type KVDatabase = ClassicLevel<Uint8Array, Uint8Array>;
+
+export const META_KEY = Uint8Array.of(0x00);
+export const STATE_PREFIX = 0x01;
+export const STATE_RANGE = { gte: Uint8Array.of(STATE_PREFIX), lt: Uint8Array.of(STATE_PREFIX + 1) } as const;
+export const NS_KV = 0x6b; // 'k'
+export const NS_VALIDATOR = 0x76; // 'v'
+
+export class KVStoreError extends Error {
+  override readonly name = 'KVStoreError';
+  constructor(
+    message: string,
+    readonly context: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+function prefixed(prefix: number, rest: Uint8Array): Uint8Array {
+  const out = new Uint8Array(rest.length + 1);
+  out[0] = prefix;
+  out.set(rest, 1);
+  return out;
+}
+
+export const kvStateKey = (key: Uint8Array): Uint8Array => prefixed(NS_KV, key);
+export const validatorStateKey = (pubKey: Uint8Array): Uint8Array => prefixed(NS_VALIDATOR, pubKey);
+export const dbKey = (stateKey: Uint8Array): Uint8Array => prefixed(STATE_PREFIX, stateKey);
+
+/** A plain Uint8Array view of what classic-level returns (a Buffer), for callers that compare bytes. */
+export function plain(b: Uint8Array): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset, b.length);
+}
+
+/** The LtHash element of a state entry: a length-prefixed (state key, value) pair, unambiguous. */
+export function stateElement(stateKey: Uint8Array, value: Uint8Array): Uint8Array {
+  const out = new Uint8Array(8 + stateKey.length + value.length);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(0, stateKey.length);
+  out.set(stateKey, 4);
+  dv.setUint32(4 + stateKey.length, value.length);
+  out.set(value, 8 + stateKey.length);
+  return out;
+}
+
+export interface CommittedState {
+  readonly height: number;
+  readonly entries: number;
+  readonly ltHash: LtHash16;
+}
+
+export const EMPTY_COMMITTED: CommittedState = { height: 0, entries: 0, ltHash: LtHash16.empty() };
+
+const META_VERSION = 1;
+const META_SIZE = 1 + 8 + 8 + LTHASH_BYTES;
+
+export function encodeMeta(s: CommittedState): Uint8Array {
+  const out = new Uint8Array(META_SIZE);
+  const dv = new DataView(out.buffer);
+  out[0] = META_VERSION;
+  dv.setBigUint64(1, BigInt(s.height));
+  dv.setBigUint64(9, BigInt(s.entries));
+  out.set(s.ltHash.toBytes(), 17);
+  return out;
+}
+
+export function decodeMeta(b: Uint8Array): CommittedState {
+  if (b.length !== META_SIZE || b[0] !== META_VERSION) {
+    throw new KVStoreError('kvstore meta record is corrupt or of an unknown version', { length: b.length, version: b[0] });
+  }
+  const dv = new DataView(b.buffer, b.byteOffset, b.length);
+  const height = Number(dv.getBigUint64(1));
+  const entries = Number(dv.getBigUint64(9));
+  if (!Number.isSafeInteger(height) || !Number.isSafeInteger(entries)) throw new KVStoreError('kvstore meta record out of range', { height, entries });
+  return { height, entries, ltHash: LtHash16.fromBytes(b.subarray(17)) };
+}
+
+export interface StagedWrite {
+  readonly key: Uint8Array;
+  /** null deletes. */
+  readonly value: Uint8Array | null;
+}
+
+/**
+ * The state as a block changes it: committed data underneath, staged writes on top, and the
+ * LtHash and entry count kept current write by write (remove the old element, add the new one).
+ * Nothing reaches the database until commit writes `writes` in one batch.
+ */
+export class WorkingState {
+  readonly writes = new Map<string, StagedWrite>();
+
+  constructor(
+    private readonly db: KVDatabase,
+    readonly ltHash: LtHash16,
+    public entries: number,
+  ) {}
+
+  static over(db: KVDatabase, base: CommittedState): WorkingState {
+    return new WorkingState(db, base.ltHash.clone(), base.entries);
+  }
+
+  clone(): WorkingState {
+    const w = new WorkingState(this.db, this.ltHash.clone(), this.entries);
+    for (const [k, v] of this.writes) w.writes.set(k, v);
+    return w;
+  }
+
+  async get(stateKey: Uint8Array): Promise<Uint8Array | null> {
+    const staged = this.writes.get(mapKey(stateKey));
+    if (staged !== undefined) return staged.value;
+    const v = await this.db.get(dbKey(stateKey));
+    return v === undefined ? null : plain(v);
+  }
+
+  async set(stateKey: Uint8Array, value: Uint8Array | null): Promise<void> {
+    const old = await this.get(stateKey);
+    if (old !== null) {
+      this.ltHash.remove(stateElement(stateKey, old));
+      this.entries--;
+    }
+    if (value !== null) {
+      this.ltHash.add(stateElement(stateKey, value));
+      this.entries++;
+    }
+    // copies: a tx's bytes belong to the caller, who may reuse the buffer
+    this.writes.set(mapKey(stateKey), { key: stateKey.slice(), value: value === null ? null : value.slice() });
+  }
+}
+
+/** A one-to-one string form of bytes, for Map keys. */
+function mapKey(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1');
+}
