@@ -415,9 +415,11 @@ export class KVStoreApp extends BaseApplication {
       if (pubKey !== undefined) update(pubKey, m.validator.power > 0n ? m.validator.power - 1n : 0n);
     }
 
+    const parsed = req.txs.map(parseTx);
+    await work.prefetch(parsed.flatMap((p) => (p.ok && p.tx.kind === 'set' ? [kvStateKey(p.tx.key)] : [])));
     const txResults: ExecTxResult[] = [];
-    for (const tx of req.txs) {
-      const p = parseTx(tx);
+    for (const [i, p] of parsed.entries()) {
+      const tx = req.txs[i]!;
       if (!p.ok) {
         // possible only if a faulty proposer's block was decided anyway; deterministic no-op
         txResults.push(execTxResult({ code: KVStoreCode.InvalidTxFormat, log: p.log }));

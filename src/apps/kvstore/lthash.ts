@@ -12,16 +12,23 @@
 // here because the kvstore's state is a set: every key appears in exactly one element. The hash is
 // a commitment, not an authenticated structure: it cannot produce membership proofs.
 import { createHash } from 'node:crypto';
+import { endianness } from 'node:os';
 import { sha256 } from '../../crypto/index.js';
 
 export const LTHASH_LANES = 1024;
 export const LTHASH_BYTES = LTHASH_LANES * 2;
 
-/** The 1024 lanes an element contributes. */
+const LITTLE_ENDIAN = endianness() === 'LE';
+
+/**
+ * The 1024 lanes an element contributes, read little-endian whatever the platform. SHAKE256 of
+ * 2048 bytes dominates the cost (~30-40 µs per element with node's OpenSSL), so on little-endian
+ * hosts the digest is viewed in place rather than copied lane by lane.
+ */
 export function laneHash(element: Uint8Array): Uint16Array {
   const out = createHash('shake256', { outputLength: LTHASH_BYTES }).update(element).digest();
+  if (LITTLE_ENDIAN && out.byteOffset % 2 === 0) return new Uint16Array(out.buffer, out.byteOffset, LTHASH_LANES);
   const lanes = new Uint16Array(LTHASH_LANES);
-  // explicit little-endian, so the result does not depend on the platform's byte order
   for (let i = 0; i < LTHASH_LANES; i++) lanes[i] = out[2 * i]! | (out[2 * i + 1]! << 8);
   return lanes;
 }

@@ -99,6 +99,8 @@ export interface StagedWrite {
  */
 export class WorkingState {
   readonly writes = new Map<string, StagedWrite>();
+  /** Committed values already read: the database does not change while a block executes. */
+  private readonly reads = new Map<string, Uint8Array | null>();
 
   constructor(
     private readonly db: KVDatabase,
@@ -113,14 +115,34 @@ export class WorkingState {
   clone(): WorkingState {
     const w = new WorkingState(this.db, this.ltHash.clone(), this.entries);
     for (const [k, v] of this.writes) w.writes.set(k, v);
+    for (const [k, v] of this.reads) w.reads.set(k, v);
     return w;
   }
 
   async get(stateKey: Uint8Array): Promise<Uint8Array | null> {
-    const staged = this.writes.get(mapKey(stateKey));
+    const k = mapKey(stateKey);
+    const staged = this.writes.get(k);
     if (staged !== undefined) return staged.value;
+    const cached = this.reads.get(k);
+    if (cached !== undefined) return cached;
     const v = await this.db.get(dbKey(stateKey));
-    return v === undefined ? null : plain(v);
+    const value = v === undefined ? null : plain(v);
+    this.reads.set(k, value);
+    return value;
+  }
+
+  /** Reads the committed values of many keys in one database call (a block's worth of txs). */
+  async prefetch(stateKeys: readonly Uint8Array[]): Promise<void> {
+    const missing = stateKeys.filter((key) => {
+      const k = mapKey(key);
+      return !this.writes.has(k) && !this.reads.has(k);
+    });
+    if (missing.length === 0) return;
+    const values = await this.db.getMany(missing.map(dbKey));
+    missing.forEach((key, i) => {
+      const v = values[i];
+      this.reads.set(mapKey(key), v === undefined ? null : plain(v));
+    });
   }
 
   async set(stateKey: Uint8Array, value: Uint8Array | null): Promise<void> {
