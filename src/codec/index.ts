@@ -3,3 +3,4 @@ export * from './model.js';
 export { ProtoWriter, ProtoReader, lengthPrefixed } from './proto.js';
 export * from './messages.js';
 export * from './json.js';
+export * from './storage.js';
