@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // The `tally` command. Each command lives in its own module under commands/ and exports
-// register(program); adding one is an import and an entry in COMMANDS (e.g. for `tally light`:
-// `import * as light from './commands/light.js';` and `light` in the list).
+// register(program); adding one is an import and an entry in COMMANDS.
 import '../polyfill/index.js';
 import { Command } from 'commander';
 import { TALLY_VERSION } from '../config/index.js';
 import * as init from './commands/init.js';
+import * as light from './commands/light.js';
 import * as reset from './commands/reset.js';
 import * as show from './commands/show.js';
 import * as start from './commands/start.js';
@@ -17,7 +17,7 @@ interface CommandModule {
   register(program: Command): void;
 }
 
-const COMMANDS: readonly CommandModule[] = [init, start, testnet, show, reset, version];
+const COMMANDS: readonly CommandModule[] = [init, start, testnet, show, reset, light, version];
 
 const program = new Command('tally')
   .description('Tally: a CometBFT-0.38-compatible replicated ledger node')
@@ -32,7 +32,9 @@ for (const cmd of [program, ...program.commands]) {
 
 let current = 'tally';
 program.hook('preAction', (_root, action) => {
-  current = `tally ${action.name()}`;
+  const names: string[] = [];
+  for (let c: Command | null = action; c && c !== program; c = c.parent) names.unshift(c.name());
+  current = ['tally', ...names].join(' ');
 });
 
 try {

@@ -1,9 +1,10 @@
 // How a failed command ends: one line on stderr naming the command (and, through the error's
 // message, the file, field or flag), exit code 1. Stack traces only with TALLY_DEBUG=1.
 import { ConfigError } from '../config/index.js';
+import { LightInputError } from '../light/index.js';
 import { CliError, NotImplementedError } from './errors.js';
 
-const EXPECTED = [ConfigError, CliError, NotImplementedError];
+const EXPECTED = [ConfigError, CliError, NotImplementedError, LightInputError];
 
 export function reportError(command: string, e: unknown, env: NodeJS.ProcessEnv = process.env): void {
   const debug = env.TALLY_DEBUG === '1';

@@ -11,7 +11,7 @@ import { timeFromDate, type Timestamp } from '../codec/index.js';
 import { GenesisError, MAX_CHAIN_ID_LENGTH, formatGenesis, makeGenesis, parseGenesis, type GenesisDoc } from '../types/genesis.js';
 import { applyOverrides, loadConfig, renderConfigToml, validateConfig } from './config.js';
 import { ConfigError } from './errors.js';
-import { ensureDir, writeFileAtomic } from './fsutil.js';
+import { ensureDir, writeFileAtomic } from '../fsutil/index.js';
 import {
   NodeKey,
   PrivValidatorKey,

@@ -82,5 +82,4 @@ export {
   type LoadedHome,
   type ResetResult,
 } from './home.js';
-export { writeFileAtomic, fsyncDir, ensureDir } from './fsutil.js';
 export { TALLY_VERSION, COMETBFT_BASE_VERSION, COMETBFT_COMPAT_VERSION } from './version.js';

@@ -27,7 +27,7 @@ import {
 } from '../codec/index.js';
 import { PrivKey, bytesEqual, type PubKey } from '../crypto/index.js';
 import { ConfigError } from './errors.js';
-import { writeFileAtomic } from './fsutil.js';
+import { writeFileAtomic } from '../fsutil/index.js';
 
 /** The libp2p private key type (from @libp2p/crypto), without depending on @libp2p/interface directly. */
 export type Libp2pPrivateKey = ReturnType<typeof privateKeyFromRaw>;

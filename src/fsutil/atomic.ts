@@ -1,8 +1,16 @@
-// Durable file replacement: write a temp file, fsync it, rename over the target, fsync the
-// directory. Without the directory fsync a crash can roll the rename back — CometBFT's signer
-// state had exactly that bug.
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+// Durable file replacement: write a temp file beside the target, fsync it, rename it over the
+// target, then fsync the directory so the rename itself survives a crash — the step CometBFT's
+// signer state once missed. A reader sees the old file or the new one, never a torn one.
+// A sync form for the signer (its state must be durable before a signature is returned, with
+// nothing interleaving) and an async form for everything else.
+import { randomBytes } from 'node:crypto';
+import { chmodSync, closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+
+function tempPath(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+}
 
 export function fsyncDir(dir: string): void {
   const fd = openSync(dir, 'r');
@@ -13,26 +21,58 @@ export function fsyncDir(dir: string): void {
   }
 }
 
-/** Atomically replace `path` with `data`, durable once this returns. */
-export function writeFileAtomicSync(path: string, data: string | Uint8Array, mode = 0o600): void {
-  const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.tmp`);
-  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-  const fd = openSync(tmp, 'w', mode);
+export async function fsyncDirAsync(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
   try {
-    let off = 0;
-    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-    fsyncSync(fd);
-  } catch (e) {
-    closeSync(fd);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Atomically replace `path` with `data`, created with exactly `mode` (umask does not apply); durable on return. */
+export function writeFileAtomicSync(path: string, data: string | Uint8Array, mode = 0o600): void {
+  const tmp = tempPath(path);
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  try {
+    const fd = openSync(tmp, 'wx', mode);
     try {
-      unlinkSync(tmp);
-    } catch {
-      // the temp file may not exist; the original error is what matters
+      chmodSync(tmp, mode);
+      let off = 0;
+      while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
     }
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
     throw e;
   }
-  closeSync(fd);
-  renameSync(tmp, path);
-  fsyncDir(dir);
+  fsyncDir(dirname(path));
+}
+
+/** The async form of writeFileAtomicSync. */
+export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
+  const tmp = tempPath(path);
+  try {
+    const fh = await open(tmp, 'wx', mode);
+    try {
+      await fh.chmod(mode);
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+  await fsyncDirAsync(dirname(path));
+}
+
+/** mkdir -p with a mode for the directories it creates. */
+export async function ensureDir(dir: string, mode = 0o700): Promise<void> {
+  await mkdir(dir, { recursive: true, mode });
 }

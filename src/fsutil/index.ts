@@ -1,1 +1,1 @@
-export { writeFileAtomicSync, fsyncDir } from './atomic.js';
+export { writeFileAtomicSync, writeFileAtomic, fsyncDir, fsyncDirAsync, ensureDir } from './atomic.js';

@@ -29,12 +29,11 @@ import {
   type Validator,
 } from '../codec/index.js';
 import { addressOf, bytesEqual } from '../crypto/index.js';
+import { MAX_TOTAL_VOTING_POWER } from './validator-set.js';
 
 export const MAX_CHAIN_ID_LENGTH = 50;
 /** CometBFT's types.MaxBlockSizeBytes (100 MiB). */
 export const MAX_BLOCK_SIZE_BYTES = 104_857_600n;
-/** CometBFT's MaxTotalVotingPower: MaxInt64 / 8. */
-export const MAX_TOTAL_VOTING_POWER = ((1n << 63n) - 1n) / 8n;
 /** Key types CometBFT knows; Tally's validators are ed25519, so that one must be allowed. */
 const KNOWN_PUBKEY_TYPES = new Set(['ed25519', 'secp256k1', 'sr25519', 'bls12_381']);
 

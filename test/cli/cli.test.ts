@@ -1,6 +1,5 @@
 // End-to-end tests of the built `tally` binary (dist/cli/main.js; `npm test` builds first).
 // Every test spawns real processes in its own temp directory; they run concurrently.
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,36 +7,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initHome, readNodeKey } from '../../src/config/index.js';
 import { ROOT } from '../helpers/shared.js';
+import { BIN, ok, tally, type Run } from '../helpers/tally.js';
 
-const BIN = join(ROOT, 'dist', 'cli', 'main.js');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function tally(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const baseEnv = { ...process.env };
-    delete baseEnv.TALLY_HOME;
-    delete baseEnv.TALLY_DEBUG;
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...baseEnv, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-/** Fails the test with the process output when the exit code is not 0. */
-async function ok(args: string[], env?: Record<string, string>): Promise<Run> {
-  const r = await tally(args, env);
-  if (r.code !== 0) throw new Error(`tally ${args.join(' ')} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-  return r;
-}
 
 function expectCleanFailure(r: Run, ...fragments: string[]): void {
   expect(r.code).toBe(1);

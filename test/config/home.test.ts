@@ -21,11 +21,11 @@ import {
   readPrivValidatorKey,
   readPrivValidatorState,
   resetHome,
-  writeFileAtomic,
   writeNodeKey,
   writePrivValidatorKey,
   writePrivValidatorState,
 } from '../../src/config/index.js';
+import { writeFileAtomic } from '../../src/fsutil/index.js';
 
 let tmp: string;
 let n = 0;

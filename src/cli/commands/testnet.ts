@@ -14,10 +14,10 @@ import {
   forModule,
   randomChainId,
   validateConfig,
-  writeFileAtomic,
   writeHome,
   type Config,
 } from '../../config/index.js';
+import { writeFileAtomic } from '../../fsutil/index.js';
 import { GenesisError, makeGenesis, type GenesisDoc } from '../../types/genesis.js';
 import { CliError } from '../errors.js';
 import { addConfigOverrideOptions, collectOverrides } from '../options.js';
