@@ -18,7 +18,7 @@ const TIME = { seconds: 1_700_000_000, nanos: 0 };
 const INFO = { version: '0.38.0', blockVersion: 11n, p2pVersion: 8n, abciVersion: '2.0.0' };
 const tx = (n: number) => encodeCount(BigInt(n));
 
-function block(height: number, txs: Uint8Array[]): RequestFinalizeBlock {
+function block(height: number, txs: readonly Uint8Array[]): RequestFinalizeBlock {
   return {
     txs,
     decidedLastCommit: { round: 0, votes: [] },
@@ -31,7 +31,7 @@ function block(height: number, txs: Uint8Array[]): RequestFinalizeBlock {
   };
 }
 
-function proposal(height: number, txs: Uint8Array[]): RequestPrepareProposal {
+function proposal(height: number, txs: readonly Uint8Array[]): RequestPrepareProposal {
   return { ...block(height, txs), maxTxBytes: 1024 * 1024, localLastCommit: { round: 0, votes: [] } };
 }
 
@@ -90,7 +90,7 @@ describe('the counter example app', () => {
 
   test('snapshots: served by one app, restored into an empty one, checked against the app hash', async () => {
     const source = new CounterApp(2);
-    let appHashAt2 = new Uint8Array(0);
+    let appHashAt2: Uint8Array = new Uint8Array(0);
     for (let h = 1, next = 0; h <= 3; h++, next += 2) {
       const r = await source.finalizeBlock(block(h, [tx(next), tx(next + 1)]));
       await source.commit();
