@@ -13,6 +13,7 @@ import {
 import { CODE_BAD_ENCODING, CODE_BAD_NONCE, CounterApp, encodeCount } from '../../src/apps/counter/index.js';
 import { sha256 } from '../../src/crypto/index.js';
 import { ROOT } from '../helpers/shared.js';
+import { initChainReq } from './kvstore/helpers.js';
 
 const TIME = { seconds: 1_700_000_000, nanos: 0 };
 const INFO = { version: '0.38.0', blockVersion: 11n, p2pVersion: 8n, abciVersion: '2.0.0' };
@@ -50,7 +51,7 @@ describe('the counter example app', () => {
   test('runs the per-block sequence the node drives', async () => {
     const app = serialize(new CounterApp());
     expect((await app.info(INFO)).lastBlockHeight).toBe(0);
-    await app.initChain({ time: TIME, chainId: 'counter', consensusParams: undefined as never, validators: [], appStateBytes: new Uint8Array(0), initialHeight: 1 });
+    await app.initChain(initChainReq([], 'counter'));
 
     for (const n of [0, 1, 2]) expect((await app.checkTx({ tx: tx(n), type: CheckTxType.New })).code).toBe(0);
     const { txs } = await app.prepareProposal(proposal(1, [tx(0), tx(1), tx(2)]));

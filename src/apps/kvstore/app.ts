@@ -195,6 +195,8 @@ export class KVStoreApp extends BaseApplication {
   static async open(opts: KVStoreOptions): Promise<KVStoreApp> {
     const interval = nonNegativeInt('snapshotInterval', opts.snapshotInterval ?? 0);
     nonNegativeInt('retainBlocks', opts.retainBlocks ?? 0);
+    const keepRecent = opts.snapshotKeepRecent ?? DEFAULT_SNAPSHOT_KEEP_RECENT;
+    if (!Number.isSafeInteger(keepRecent) || keepRecent < 1) throw new KVStoreError('snapshotKeepRecent must be ≥ 1', { keepRecent });
     const chunkSize = opts.snapshotChunkSize ?? DEFAULT_CHUNK_SIZE;
     if (!Number.isSafeInteger(chunkSize) || chunkSize < 1) throw new KVStoreError('snapshotChunkSize must be a positive integer', { chunkSize });
     const snapshotDir = opts.snapshotDir ?? (opts.dir !== undefined ? join(opts.dir, 'snapshots') : undefined);
@@ -222,7 +224,7 @@ export class KVStoreApp extends BaseApplication {
     }
 
     try {
-      const store = snapshotDir === undefined ? null : await SnapshotStore.open(snapshotDir, opts.snapshotKeepRecent ?? DEFAULT_SNAPSHOT_KEEP_RECENT);
+      const store = snapshotDir === undefined ? null : await SnapshotStore.open(snapshotDir, keepRecent);
       const app = new KVStoreApp(db, ownsDb, store, opts);
       await app.load();
       return app;
@@ -320,6 +322,10 @@ export class KVStoreApp extends BaseApplication {
   override async query(req: RequestQuery): Promise<ResponseQuery> {
     this.assertUsable('query');
     const latest = this.committed.height;
+    if (this.restore !== null) {
+      // the database holds a partial, unverified state: answer nothing from it
+      return queryResponse({ code: KVStoreCode.HeightNotAvailable, log: 'state sync in progress', key: req.data, height: latest });
+    }
     if (req.height !== 0 && req.height !== latest) {
       return queryResponse({
         code: KVStoreCode.HeightNotAvailable,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { AbciError, MisbehaviorType, serialize } from '../../../src/abci/index.js';
 import { EMPTY_STATE_HASH, KVStoreApp, KVStoreCode, validatorTx, type KVDatabase } from '../../../src/apps/kvstore/index.js';
-import { Scratch, dec, enc, finalizeReq, hex, runBlock, validatorKey } from './helpers.js';
+import { Scratch, dec, enc, finalizeReq, hex, initChainReq, runBlock, validatorKey } from './helpers.js';
 
 const SEED = 0x6b76;
 const scratch = new Scratch();
@@ -94,7 +94,14 @@ describe('kvstore: transactions, queries, events', () => {
     expect(err).toBeInstanceOf(AbciError);
     expect((err as AbciError).context).toMatchObject({ height: 5, expected: 1 });
     await runBlock(app, []);
-    await expect(app.initChain({ time: { seconds: 0, nanos: 0 }, chainId: 'c', consensusParams: undefined as never, validators: [], appStateBytes: new Uint8Array(0), initialHeight: 1 })).rejects.toThrow(/already has committed state/);
+    await expect(app.initChain(initChainReq())).rejects.toThrow(/already has committed state/);
+  });
+
+  test('bad options are refused with the offending value', async () => {
+    await expect(KVStoreApp.open({ dir: scratch.dir(), snapshotInterval: -1 })).rejects.toThrow(/snapshotInterval must be a non-negative integer/);
+    await expect(KVStoreApp.open({ dir: scratch.dir(), snapshotKeepRecent: 0 })).rejects.toThrow(/snapshotKeepRecent must be ≥ 1/);
+    await expect(KVStoreApp.open({ dir: scratch.dir(), snapshotChunkSize: 0 })).rejects.toThrow(/snapshotChunkSize/);
+    await expect(KVStoreApp.open({})).rejects.toThrow(/needs a dir or a db/);
   });
 
   test('retainHeight keeps retainBlocks blocks', async () => {
@@ -132,15 +139,7 @@ describe('kvstore: validators', () => {
   const v1 = validatorKey(1).pubKey;
   const v2 = validatorKey(2).pubKey;
   const v3 = validatorKey(3).pubKey;
-  const initChain = (app: KVStoreApp) =>
-    app.initChain({
-      time: { seconds: 0, nanos: 0 },
-      chainId: 'kv',
-      consensusParams: undefined as never,
-      validators: [{ pubKey: v1.bytes, power: 10n }],
-      appStateBytes: new Uint8Array(0),
-      initialHeight: 1,
-    });
+  const initChain = (app: KVStoreApp) => app.initChain(initChainReq([{ pubKey: v1.bytes, power: 10n }]));
   const power = async (app: KVStoreApp, pub: Uint8Array) => {
     const r = await app.query({ data: pub, path: '/val', height: 0, prove: false });
     return r.log === 'exists' ? dec(r.value) : null;
@@ -148,7 +147,7 @@ describe('kvstore: validators', () => {
 
   test('InitChain stores genesis validators; its app hash is that of the state it creates', async () => {
     const app = await scratch.open();
-    const empty = await app.initChain({ time: { seconds: 0, nanos: 0 }, chainId: 'kv', consensusParams: undefined as never, validators: [], appStateBytes: new Uint8Array(0), initialHeight: 1 });
+    const empty = await app.initChain(initChainReq());
     expect(hex(empty.appHash)).toBe(hex(EMPTY_STATE_HASH));
     const r = await initChain(app);
     expect(hex(r.appHash)).not.toBe(hex(EMPTY_STATE_HASH));
@@ -199,7 +198,7 @@ describe('kvstore: validators', () => {
 describe('kvstore: durability', () => {
   test('restart: Info reports the last committed height and hash; an uncommitted block is lost and replays identically', async () => {
     const dir = scratch.dir();
-    const app = await KVStoreApp.open({ dir });
+    const app = await scratch.open({ dir, syncWrites: true });
     await runBlock(app, ['a=1', 'b=2']);
     const b2 = await runBlock(app, ['c=3']);
     const pending = await app.finalizeBlock(finalizeReq(3, [enc('d=4')]));

@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RequestFinalizeBlock, ResponseFinalizeBlock, Misbehavior } from '../../../src/abci/index.js';
+import type { RequestFinalizeBlock, RequestInitChain, ResponseFinalizeBlock, Misbehavior, ValidatorUpdate } from '../../../src/abci/index.js';
+import type { ConsensusParams } from '../../../src/codec/index.js';
 import { KVStoreApp, type KVStoreOptions } from '../../../src/apps/kvstore/index.js';
 import { PrivKey, sha256 } from '../../../src/crypto/index.js';
 
@@ -55,4 +56,17 @@ export async function runBlock(app: KVStoreApp, txs: (string | Uint8Array)[], mi
 
 export function validatorKey(n: number): PrivKey {
   return PrivKey.fromSeed(sha256(enc(`validator ${n}`)));
+}
+
+/** CometBFT 0.38's default consensus params, as genesis would carry them. */
+export const PARAMS: ConsensusParams = {
+  block: { maxBytes: 22020096n, maxGas: -1n },
+  evidence: { maxAgeNumBlocks: 100000n, maxAgeDuration: { seconds: 172800, nanos: 0 }, maxBytes: 1048576n },
+  validator: { pubKeyTypes: ['ed25519'] },
+  version: { app: 0n },
+  abci: { voteExtensionsEnableHeight: 0n },
+};
+
+export function initChainReq(validators: ValidatorUpdate[] = [], chainId = 'kv'): RequestInitChain {
+  return { time: { seconds: 1_700_000_000, nanos: 0 }, chainId, consensusParams: PARAMS, validators, appStateBytes: new Uint8Array(0), initialHeight: 1 };
 }

@@ -235,6 +235,8 @@ describe('kvstore snapshots', () => {
     await target.offerSnapshot({ snapshot: s, appHash: hashes.get(2)! });
     await target.applySnapshotChunk({ index: 0, chunk: chunks[0]!, sender: 'p' });
     await target.applySnapshotChunk({ index: 1, chunk: chunks[1]!, sender: 'p' });
+    // the partial state is not served
+    expect(await target.query({ data: enc(keyOf(0)), path: '', height: 0, prove: false })).toMatchObject({ code: 6, log: 'state sync in progress' });
     await target.close();
     const reopened = await scratch.open({ dir });
     expect(reopened.height).toBe(0);
