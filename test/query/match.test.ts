@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { Event } from '../../src/codec/index.js';
 import { compareDecimal, flattenEvents, matchesEvents, parseDecimal, parseQuery, type EventMap } from '../../src/query/index.js';
 
 const matches = (query: string, events: EventMap): boolean => matchesEvents(parseQuery(query), events);
@@ -80,15 +81,13 @@ describe('matcher over flattened events', () => {
 
 describe('flattenEvents', () => {
   it('flattens every attribute (indexed or not) under type.key, skipping empty types and keys, then adds extras', () => {
-    const map = flattenEvents(
-      [
-        { type: 'transfer', attributes: [{ key: 'sender', value: 'alice', index: true }, { key: 'amount', value: '5', index: false }] },
-        { type: '', attributes: [{ key: 'ignored', value: 'x', index: true }] },
-        { type: 'transfer', attributes: [{ key: 'sender', value: 'bob', index: true }, { key: '', value: 'no key', index: true }] },
-        { type: '__proto__', attributes: [{ key: 'polluted', value: 'no', index: true }] },
-      ],
-      { 'tm.event': ['Tx'], 'tx.height': ['3'] },
-    );
+    const events: Event[] = [
+      { type: 'transfer', attributes: [{ key: 'sender', value: 'alice', index: true }, { key: 'amount', value: '5', index: false }] },
+      { type: '', attributes: [{ key: 'ignored', value: 'x', index: true }] },
+      { type: 'transfer', attributes: [{ key: 'sender', value: 'bob', index: true }, { key: '', value: 'no key', index: true }] },
+      { type: '__proto__', attributes: [{ key: 'polluted', value: 'no', index: true }] },
+    ];
+    const map = flattenEvents(events, { 'tm.event': ['Tx'], 'tx.height': ['3'] });
     expect({ ...map }).toEqual({
       'transfer.sender': ['alice', 'bob'],
       'transfer.amount': ['5'],

@@ -1,0 +1,184 @@
+// What every store shares: a classic-level database of byte keys and values, opened and closed
+// with the component, writers serialised, stored bytes decoded into StoreError('corrupt') on
+// failure, and binary key helpers (heights big-endian, so key order is height order).
+import { ClassicLevel } from 'classic-level';
+import { DecodeError, decodeWith, type ProtoReader } from '../codec/index.js';
+import { StoreError } from './errors.js';
+
+export type LevelDb = ClassicLevel<Uint8Array, Uint8Array>;
+
+/** A database with Uint8Array keys and values ('view' encodings), not yet opened. */
+export function createLevelDb(path: string): LevelDb {
+  return new ClassicLevel<Uint8Array, Uint8Array>(path, { keyEncoding: 'view', valueEncoding: 'view' });
+}
+
+export type BatchOp = { readonly type: 'put'; readonly key: Uint8Array; readonly value: Uint8Array } | { readonly type: 'del'; readonly key: Uint8Array };
+
+export const put = (key: Uint8Array, value: Uint8Array): BatchOp => ({ type: 'put', key, value });
+export const del = (key: Uint8Array): BatchOp => ({ type: 'del', key });
+
+export interface StoreModules {
+  /**
+   * A database shared with other components (e.g. the tx and block indexes in one directory,
+   * as CometBFT keeps them). Its owner closes it; the store only opens it if needed.
+   */
+  readonly db?: LevelDb;
+}
+
+export abstract class LevelStore {
+  private handle: LevelDb | undefined;
+  private writes: Promise<unknown> = Promise.resolve();
+
+  protected constructor(
+    private readonly storeName: string,
+    private readonly path: string | undefined,
+    private readonly shared: LevelDb | undefined,
+  ) {
+    if (path === undefined && shared === undefined) throw new StoreError('invalid_argument', `${storeName}: needs a path or a database`);
+  }
+
+  async open(): Promise<void> {
+    if (this.handle) return;
+    const db = this.shared ?? createLevelDb(this.path!);
+    await db.open();
+    this.handle = db;
+    try {
+      await this.afterOpen();
+    } catch (e) {
+      this.handle = undefined;
+      if (!this.shared) await db.close();
+      throw e;
+    }
+  }
+
+  /** Load in-memory state after the database is open. */
+  protected async afterOpen(): Promise<void> {}
+
+  /** Waits for pending writes, then closes the database if this store opened it. */
+  async close(): Promise<void> {
+    const db = this.handle;
+    if (!db) return;
+    await this.writes;
+    this.handle = undefined;
+    if (!this.shared) await db.close();
+  }
+
+  get isOpen(): boolean {
+    return this.handle !== undefined;
+  }
+
+  protected get db(): LevelDb {
+    if (!this.handle) throw new StoreError('not_open', `${this.storeName} is not open`);
+    return this.handle;
+  }
+
+  /**
+   * Run `fn` after every earlier exclusive call has finished: writers that read, then write
+   * derived state (base/height) must not interleave across their awaits.
+   */
+  protected exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.writes.then(fn);
+    this.writes = run.catch(() => undefined);
+    return run;
+  }
+
+  /** One atomic LevelDB write; `sync` waits for fsync (durability before acknowledgement). */
+  protected async writeBatch(ops: readonly BatchOp[], sync: boolean): Promise<void> {
+    if (ops.length === 0) return;
+    await this.db.batch(ops.map((o) => ({ ...o })), { sync });
+  }
+
+  protected async getRaw(key: Uint8Array): Promise<Uint8Array | undefined> {
+    const v = await this.db.get(key);
+    return v === undefined ? undefined : Uint8Array.from(v);
+  }
+
+  /** Decode stored bytes; a failure means the database is damaged, so it says which record. */
+  protected decode<T>(what: string, bytes: Uint8Array, read: (r: ProtoReader) => T, context: Record<string, unknown> = {}): T {
+    try {
+      return decodeWith(what, bytes, read);
+    } catch (e) {
+      if (e instanceof DecodeError) throw new StoreError('corrupt', `${this.storeName}: cannot decode ${what}: ${e.message}`, { ...context, path: e.path });
+      throw e;
+    }
+  }
+
+  /** Keys (copied) in [gte, lt), optionally newest first, at most `limit`. */
+  protected async keysIn(gte: Uint8Array, lt: Uint8Array, opts: { reverse?: boolean; limit?: number } = {}): Promise<Uint8Array[]> {
+    const out: Uint8Array[] = [];
+    for await (const k of this.db.keys({ gte, lt, reverse: opts.reverse ?? false, limit: opts.limit ?? -1 })) out.push(Uint8Array.from(k));
+    return out;
+  }
+}
+
+// ---- keys ------------------------------------------------------------------------------------
+
+const utf8 = new TextEncoder();
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+
+export const ascii = (s: string): Uint8Array => utf8.encode(s);
+
+export function concatBytes(...parts: readonly Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
+
+export function u64(n: number): Uint8Array {
+  if (!Number.isSafeInteger(n) || n < 0) throw new StoreError('invalid_argument', `not a height: ${n}`, { value: n });
+  const b = new Uint8Array(8);
+  new DataView(b.buffer).setBigUint64(0, BigInt(n));
+  return b;
+}
+
+export function u32(n: number): Uint8Array {
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new StoreError('invalid_argument', `not a uint32: ${n}`, { value: n });
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, n);
+  return b;
+}
+
+export function readU64(b: Uint8Array, off: number): number {
+  return Number(new DataView(b.buffer, b.byteOffset + off, 8).getBigUint64(0));
+}
+
+export function readU32(b: Uint8Array, off: number): number {
+  return new DataView(b.buffer, b.byteOffset + off, 4).getUint32(0);
+}
+
+/** A string inside a key: 4-byte length, then UTF-8, so no separator can be forged by content. */
+export function keyString(s: string): Uint8Array {
+  const bytes = utf8.encode(s);
+  return concatBytes(u32(bytes.length), bytes);
+}
+
+/** Reads a keyString at `off`; returns the string and the offset after it, or undefined if malformed. */
+export function readKeyString(b: Uint8Array, off: number): { value: string; end: number } | undefined {
+  if (off + 4 > b.length) return undefined;
+  const n = readU32(b, off);
+  if (off + 4 + n > b.length) return undefined;
+  try {
+    return { value: utf8Decoder.decode(b.subarray(off + 4, off + 4 + n)), end: off + 4 + n };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The least key greater than every key starting with `prefix` (the `lt` bound of a prefix scan). */
+export function prefixEnd(prefix: Uint8Array): Uint8Array {
+  const out = Uint8Array.from(prefix);
+  for (let i = out.length - 1; i >= 0; i--) {
+    if (out[i]! < 0xff) {
+      out[i] = out[i]! + 1;
+      return out.subarray(0, i + 1);
+    }
+  }
+  // All 0xff: no finite bound; a key of 0xff bytes one longer than any we write does.
+  return new Uint8Array(prefix.length + 64).fill(0xff);
+}
