@@ -40,7 +40,7 @@ import {
 } from '../codec/index.js';
 import { bytesEqual } from '../crypto/index.js';
 import { headerHash } from '../types/header.js';
-import { blockParts } from '../types/part-set.js';
+import { blockParts, MAX_BLOCK_PARTS } from '../types/part-set.js';
 import { ascii, concatBytes, del, LevelStore, put, readU64, u32, u64, type BatchOp, type StoreModules } from './db.js';
 import { StoreError } from './errors.js';
 
@@ -213,6 +213,7 @@ export class BlockStore extends LevelStore {
     const meta = await this.loadBlockMeta(height);
     if (!meta) return undefined;
     const total = meta.blockId.partSetHeader.total;
+    if (total < 1 || total > MAX_BLOCK_PARTS) throw new StoreError('corrupt', `block ${height}: meta claims ${total} parts`, { height, total });
     const keys = Array.from({ length: total }, (_, i) => partKey(height, i));
     const raws = await this.db.getMany(keys);
     const chunks: Uint8Array[] = [];

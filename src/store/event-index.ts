@@ -12,6 +12,9 @@
 // event (0.38 matches within the same event, by event sequence), so `a.x=1 AND a.y=2` finds
 // items with an event of type a carrying both — conditions on two different event types never
 // match together. The reserved keys (tx.height, tx.hash, block.height) are handled by each index.
+// Values compare as the subscription matcher compares them (src/query): `= 250` is numeric and
+// also finds "250.0" or "250stake", where CometBFT's indexer compared the text exactly; `= '250'`
+// (a string) is exact and is the fast path.
 import type { Event } from '../codec/index.js';
 import { conditionMatchesValue, type Condition } from '../query/index.js';
 import { concatBytes, keyString, prefixEnd, readKeyString, put, u32, type BatchOp, type LevelDb } from './db.js';
