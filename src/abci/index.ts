@@ -15,3 +15,4 @@ export {
 } from './application.js';
 export { AbciError, toAbciError } from './errors.js';
 export { SerializedApplication, serialize, DEFAULT_MAX_PENDING, type SerializeOptions } from './serialized.js';
+export { encodeResponseFinalizeBlock, decodeResponseFinalizeBlock } from './codec.js';

@@ -626,82 +626,98 @@ export function encodeHashedParams(p: ConsensusParams): Uint8Array {
   return new ProtoWriter().int64(1, p.block.maxBytes).int64(2, p.block.maxGas).finish();
 }
 
-export function encodeConsensusParams(p: ConsensusParams): Uint8Array {
-  const block = new ProtoWriter().int64(1, p.block.maxBytes).int64(2, p.block.maxGas).finish();
-  const evidence = new ProtoWriter()
-    .int64(1, p.evidence.maxAgeNumBlocks)
-    .message(2, encodeDuration(p.evidence.maxAgeDuration))
-    .int64(3, p.evidence.maxBytes)
-    .finish();
-  const vw = new ProtoWriter();
-  for (const t of p.validator.pubKeyTypes) vw.repeatedElement(1, new TextEncoder().encode(t));
-  const version = new ProtoWriter().uint64(1, p.version.app).finish();
-  const abci = new ProtoWriter().int64(1, p.abci.voteExtensionsEnableHeight).finish();
-  return new ProtoWriter()
-    .message(1, block)
-    .message(2, evidence)
-    .message(3, vw.finish())
-    .message(4, version)
-    .message(5, abci)
-    .finish();
+/** Encodes params; sections absent from a partial update (ABCI consensus_param_updates) are omitted. */
+export function encodeConsensusParams(p: Partial<ConsensusParams>): Uint8Array {
+  const w = new ProtoWriter();
+  if (p.block) w.message(1, new ProtoWriter().int64(1, p.block.maxBytes).int64(2, p.block.maxGas).finish());
+  if (p.evidence)
+    w.message(
+      2,
+      new ProtoWriter()
+        .int64(1, p.evidence.maxAgeNumBlocks)
+        .message(2, encodeDuration(p.evidence.maxAgeDuration))
+        .int64(3, p.evidence.maxBytes)
+        .finish(),
+    );
+  if (p.validator) {
+    const vw = new ProtoWriter();
+    for (const t of p.validator.pubKeyTypes) vw.repeatedElement(1, new TextEncoder().encode(t));
+    w.message(3, vw.finish());
+  }
+  if (p.version) w.message(4, new ProtoWriter().uint64(1, p.version.app).finish());
+  if (p.abci) w.message(5, new ProtoWriter().int64(1, p.abci.voteExtensionsEnableHeight).finish());
+  return w.finish();
 }
 
-export function readConsensusParams(r: ProtoReader): ConsensusParams {
-  let maxBytes = 0n;
-  let maxGas = 0n;
-  let maxAgeNumBlocks = 0n;
-  let maxAgeDuration: Duration = { seconds: 0, nanos: 0 };
-  let evMaxBytes = 0n;
-  const pubKeyTypes: string[] = [];
-  let app = 0n;
-  let voteExtensionsEnableHeight = 0n;
+/** Decodes params, keeping only the sections present (for partial updates). */
+export function readConsensusParamsPartial(r: ProtoReader): Partial<ConsensusParams> {
+  const out: { -readonly [K in keyof ConsensusParams]?: ConsensusParams[K] } = {};
   for (let f = r.next(); f !== 0; f = r.next()) {
     if (f === 1)
-      r.message('block', (b) => {
+      out.block = r.message('block', (b) => {
+        let maxBytes = 0n;
+        let maxGas = 0n;
         for (let g = b.next(); g !== 0; g = b.next()) {
           if (g === 1) maxBytes = b.int64();
           else if (g === 2) maxGas = b.int64();
           else b.skip();
         }
+        return { maxBytes, maxGas };
       });
     else if (f === 2)
-      r.message('evidence', (e) => {
+      out.evidence = r.message('evidence', (e) => {
+        let maxAgeNumBlocks = 0n;
+        let maxAgeDuration: Duration = { seconds: 0, nanos: 0 };
+        let maxBytes = 0n;
         for (let g = e.next(); g !== 0; g = e.next()) {
           if (g === 1) maxAgeNumBlocks = e.int64();
           else if (g === 2) maxAgeDuration = e.message('max_age_duration', readDuration);
-          else if (g === 3) evMaxBytes = e.int64();
+          else if (g === 3) maxBytes = e.int64();
           else e.skip();
         }
+        return { maxAgeNumBlocks, maxAgeDuration, maxBytes };
       });
     else if (f === 3)
-      r.message('validator', (v) => {
+      out.validator = r.message('validator', (v) => {
+        const pubKeyTypes: string[] = [];
         for (let g = v.next(); g !== 0; g = v.next()) {
           if (g === 1) pubKeyTypes.push(v.string(64));
           else v.skip();
         }
+        return { pubKeyTypes };
       });
     else if (f === 4)
-      r.message('version', (v) => {
+      out.version = r.message('version', (v) => {
+        let app = 0n;
         for (let g = v.next(); g !== 0; g = v.next()) {
           if (g === 1) app = v.uint64();
           else v.skip();
         }
+        return { app };
       });
     else if (f === 5)
-      r.message('abci', (a) => {
+      out.abci = r.message('abci', (a) => {
+        let voteExtensionsEnableHeight = 0n;
         for (let g = a.next(); g !== 0; g = a.next()) {
           if (g === 1) voteExtensionsEnableHeight = a.int64();
           else a.skip();
         }
+        return { voteExtensionsEnableHeight };
       });
     else r.skip();
   }
+  return out;
+}
+
+/** Decodes full params: absent sections are zero, as protobuf defines them. */
+export function readConsensusParams(r: ProtoReader): ConsensusParams {
+  const p = readConsensusParamsPartial(r);
   return {
-    block: { maxBytes, maxGas },
-    evidence: { maxAgeNumBlocks, maxAgeDuration, maxBytes: evMaxBytes },
-    validator: { pubKeyTypes },
-    version: { app },
-    abci: { voteExtensionsEnableHeight },
+    block: p.block ?? { maxBytes: 0n, maxGas: 0n },
+    evidence: p.evidence ?? { maxAgeNumBlocks: 0n, maxAgeDuration: { seconds: 0, nanos: 0 }, maxBytes: 0n },
+    validator: p.validator ?? { pubKeyTypes: [] },
+    version: p.version ?? { app: 0n },
+    abci: p.abci ?? { voteExtensionsEnableHeight: 0n },
   };
 }
 

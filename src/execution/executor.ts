@@ -1,0 +1,295 @@
+// Builds, checks and applies blocks: PrepareProposal/ProcessProposal for consensus, then, for a
+// decided block, FinalizeBlock → store results → update state → Commit → index → prune.
+// The audit lives here too: a decided block whose app hash differs from the one this node
+// computed stops the node with both hashes named, instead of letting it silently diverge.
+import {
+  ZERO_BLOCK_ID,
+  encodeEvidence,
+  toHex,
+  type Block,
+  type BlockID,
+  type Commit,
+  type Evidence,
+  type ExecTxResult,
+  type ExtendedCommit,
+  type Header,
+  type Part,
+  type PartSetHeader,
+} from '../codec/index.js';
+import { bytesEqual } from '../crypto/index.js';
+import {
+  ProcessProposalStatus,
+  encodeResponseFinalizeBlock,
+  type Application,
+  type ResponseFinalizeBlock,
+} from '../abci/index.js';
+import type { BlockIndex, BlockStore, State, StateStore, TxIndex } from '../store/index.js';
+import { BLOCK_PROTOCOL, blockParts, commitHash, consensusParamsHash, dataHash, evidenceHash, headerHash } from '../types/index.js';
+import { commitInfo, extendedCommitInfo, misbehavior } from './abci-info.js';
+import { medianTime } from './bft-time.js';
+import { ExecutionError } from './errors.js';
+import { nextHeight, updateState } from './state.js';
+import { maxBlockBytes, validateBlockAgainstState } from './validate.js';
+
+// CometBFT's block-size accounting (types/block.go): what a block needs besides its txs.
+const MAX_OVERHEAD_FOR_BLOCK = 11;
+const MAX_HEADER_BYTES = 626;
+const MAX_COMMIT_OVERHEAD_BYTES = 94;
+const MAX_COMMIT_SIG_BYTES = 109 + 2;
+
+/** Bytes available for txs in a block. */
+export function maxDataBytes(maxBytes: number, evidenceBytes: number, validators: number): number {
+  return maxBytes - MAX_OVERHEAD_FOR_BLOCK - MAX_HEADER_BYTES - (MAX_COMMIT_OVERHEAD_BYTES + MAX_COMMIT_SIG_BYTES * validators) - evidenceBytes;
+}
+
+/** Protobuf size of a tx inside Data (tag + length varint + bytes), as CometBFT counts it. */
+export function txProtoSize(tx: Uint8Array): number {
+  let n = tx.length;
+  let varint = 1;
+  while (n >= 0x80) {
+    n = Math.floor(n / 128);
+    varint++;
+  }
+  return 1 + varint + tx.length;
+}
+
+/** An empty commit, what the initial block carries as its last commit. */
+export const EMPTY_COMMIT: Commit = Object.freeze({ height: 0, round: 0, blockId: ZERO_BLOCK_ID, signatures: [] });
+
+/** What execution needs from the mempool (the mempool folder implements it). */
+export interface MempoolPort {
+  reapMaxBytesMaxGas(maxBytes: number, maxGas: number): Uint8Array[];
+  /** Removes committed txs; runs under the mempool's lock while the app commits. */
+  update(height: number, txs: readonly Uint8Array[], results: readonly ExecTxResult[]): Promise<void>;
+  /** Holds the mempool's lock around `fn` (no CheckTx runs against a half-committed app). */
+  withLock<T>(fn: () => Promise<T>): Promise<T>;
+}
+
+/** What execution needs from the evidence pool (later work provides it). */
+export interface EvidencePort {
+  pending(maxBytes: number): Evidence[];
+  update(state: State, committed: readonly Evidence[]): void;
+}
+
+/** Told about every applied block, after it is durable (RPC events, metrics). */
+export interface AppliedBlock {
+  readonly block: Block;
+  readonly blockId: BlockID;
+  readonly response: ResponseFinalizeBlock;
+  readonly state: State;
+}
+
+export interface ExecutorLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  debug(obj: object, msg: string): void;
+}
+
+export interface ExecutorModules {
+  /** Wrap it with abci's serialize(): mempool CheckTx and consensus must not interleave inside the app. */
+  readonly app: Application;
+  readonly blockStore: BlockStore;
+  readonly stateStore: StateStore;
+  readonly txIndex?: TxIndex;
+  readonly blockIndex?: BlockIndex;
+  readonly mempool?: MempoolPort;
+  readonly evidence?: EvidencePort;
+  readonly onApplied?: (applied: AppliedBlock) => void;
+  readonly logger: ExecutorLogger;
+}
+
+export interface ProposalBlock {
+  readonly block: Block;
+  readonly blockId: BlockID;
+  readonly parts: Part[];
+  readonly partSetHeader: PartSetHeader;
+}
+
+function blockIdOf(block: Block): { blockId: BlockID; parts: Part[]; partSetHeader: PartSetHeader } {
+  const { header, parts } = blockParts(block);
+  return { blockId: { hash: headerHash(block.header), partSetHeader: header }, parts, partSetHeader: header };
+}
+
+export class BlockExecutor {
+  constructor(private readonly m: ExecutorModules) {}
+
+  /** A block this node proposes at the state's next height (PrepareProposal decides its txs). */
+  async createProposalBlock(state: State, proposerAddress: Uint8Array, lastCommit: Commit | null, lastExtendedCommit: ExtendedCommit | null): Promise<ProposalBlock> {
+    const height = nextHeight(state);
+    const commit = height === state.initialHeight ? EMPTY_COMMIT : lastCommit;
+    if (!commit) throw new ExecutionError('store_inconsistent', `no commit for height ${height - 1} to build on`, { height });
+    const maxBytes = maxBlockBytes(state);
+    const evidence = this.m.evidence?.pending(Number(state.consensusParams.evidence.maxBytes)) ?? [];
+    const evidenceBytes = evidence.reduce((n, e) => n + encodeEvidence(e).length, 0);
+    const dataBytes = maxDataBytes(maxBytes, evidenceBytes, state.validators.size);
+    if (dataBytes < 0) throw new ExecutionError('invalid_block', `block.max_bytes ${maxBytes} leaves no room for txs`, { maxBytes });
+    const maxGas = Number(state.consensusParams.block.maxGas);
+    const txs = this.m.mempool?.reapMaxBytesMaxGas(dataBytes, maxGas) ?? [];
+    const time = height === state.initialHeight ? state.lastBlockTime : medianTime(commit, state.lastValidators);
+    const rpp = await this.m.app.prepareProposal({
+      maxTxBytes: dataBytes,
+      txs,
+      localLastCommit: extendedCommitInfo(lastExtendedCommit ?? commitAsExtended(commit), state.lastValidators),
+      misbehavior: misbehavior(evidence),
+      height,
+      time,
+      nextValidatorsHash: state.nextValidators.hash(),
+      proposerAddress,
+    });
+    const size = rpp.txs.reduce((n, tx) => n + txProtoSize(tx), 0);
+    if (size > dataBytes)
+      throw new ExecutionError('invalid_app_response', `PrepareProposal returned ${size} bytes of txs, over the ${dataBytes}-byte limit`, { height, size, dataBytes });
+    const block = makeBlock(state, height, rpp.txs, commit, evidence, proposerAddress, time);
+    return { block, ...blockIdOf(block) };
+  }
+
+  /** Full validation, then the app's ProcessProposal verdict. False for any invalid block. */
+  async processProposal(state: State, block: Block): Promise<{ valid: boolean; reason?: string }> {
+    try {
+      validateBlockAgainstState(state, block);
+    } catch (e) {
+      if (e instanceof ExecutionError && e.kind === 'invalid_block') return { valid: false, reason: e.message };
+      throw e;
+    }
+    const resp = await this.m.app.processProposal({
+      txs: block.data.txs,
+      proposedLastCommit: commitInfo(block.lastCommit, state.lastValidators),
+      misbehavior: misbehavior(block.evidence),
+      hash: headerHash(block.header),
+      height: block.header.height,
+      time: block.header.time,
+      nextValidatorsHash: block.header.nextValidatorsHash,
+      proposerAddress: block.header.proposerAddress,
+    });
+    if (resp.status !== ProcessProposalStatus.Accept) return { valid: false, reason: `the application rejected the proposal (status ${resp.status})` };
+    return { valid: true };
+  }
+
+  /**
+   * Execute a decided block (already in the block store) and commit it. Returns the new state,
+   * durable when this returns.
+   */
+  async applyBlock(state: State, blockId: BlockID, block: Block): Promise<{ state: State; response: ResponseFinalizeBlock; retainHeight: number }> {
+    const h = block.header;
+    if (h.height === nextHeight(state) && !bytesEqual(h.appHash, state.appHash)) {
+      throw new ExecutionError(
+        'app_hash_mismatch',
+        `app hash mismatch at height ${h.height}: this node computed ${toHex(state.appHash)} after height ${h.height - 1}, ` +
+          `but the committed block ${h.height} carries ${toHex(h.appHash)} — this node's application diverged from the chain; stopping`,
+        { height: h.height, computed: toHex(state.appHash), committed: toHex(h.appHash) },
+      );
+    }
+    validateBlockAgainstState(state, block);
+    const response = await this.finalize(state, block);
+    await this.m.stateStore.saveFinalizeBlockResponse(h.height, encodeResponseFinalizeBlock(response));
+    const next = updateState(state, blockId, h, response);
+    const retainHeight = await this.commit(h.height, block.data.txs, response.txResults);
+    await this.finish(block, blockId, response, next, retainHeight);
+    return { state: next, response, retainHeight };
+  }
+
+  /**
+   * After a crash between the app's Commit and the state save: the app already has the block,
+   * so the stored FinalizeBlock response moves the state instead of executing it again.
+   */
+  async applyCommittedResponse(state: State, blockId: BlockID, block: Block, response: ResponseFinalizeBlock): Promise<State> {
+    const next = updateState(state, blockId, block.header, response);
+    await this.finish(block, blockId, response, next, 0);
+    return next;
+  }
+
+  /** Everything after the app's Commit: index, make the state durable, evidence, prune, notify. */
+  private async finish(block: Block, blockId: BlockID, response: ResponseFinalizeBlock, next: State, retainHeight: number): Promise<void> {
+    await this.index(block.header.height, block, response);
+    await this.m.stateStore.save(next);
+    this.m.evidence?.update(next, block.evidence);
+    await this.prune(retainHeight, next);
+    this.m.onApplied?.({ block, blockId, response, state: next });
+  }
+
+  /** FinalizeBlock, checking the app answered for every tx. */
+  async finalize(state: State, block: Block): Promise<ResponseFinalizeBlock> {
+    const h = block.header;
+    const response = await this.m.app.finalizeBlock({
+      txs: block.data.txs,
+      decidedLastCommit: commitInfo(block.lastCommit, state.lastValidators),
+      misbehavior: misbehavior(block.evidence),
+      hash: headerHash(h),
+      height: h.height,
+      time: h.time,
+      nextValidatorsHash: h.nextValidatorsHash,
+      proposerAddress: h.proposerAddress,
+    });
+    if (response.txResults.length !== block.data.txs.length)
+      throw new ExecutionError('invalid_app_response', `FinalizeBlock returned ${response.txResults.length} results for ${block.data.txs.length} txs`, { height: h.height });
+    for (const u of response.validatorUpdates) {
+      if (u.pubKey.length !== 32) throw new ExecutionError('invalid_app_response', 'validator update key is not a 32-byte ed25519 key', { height: h.height });
+      if (u.power < 0n) throw new ExecutionError('invalid_app_response', 'validator update has negative power', { height: h.height });
+    }
+    return response;
+  }
+
+  /** App Commit with the mempool locked, then the mempool drops what the block included. */
+  async commit(height: number, txs: readonly Uint8Array[], results: readonly ExecTxResult[]): Promise<number> {
+    const run = async (): Promise<number> => {
+      const { retainHeight } = await this.m.app.commit();
+      await this.m.mempool?.update(height, txs, results);
+      return retainHeight;
+    };
+    return this.m.mempool ? this.m.mempool.withLock(run) : run();
+  }
+
+  private async index(height: number, block: Block, response: ResponseFinalizeBlock): Promise<void> {
+    await this.m.txIndex?.indexBlock(height, block.data.txs, response.txResults);
+    await this.m.blockIndex?.index(height, response.events);
+  }
+
+  private async prune(retainHeight: number, state: State): Promise<void> {
+    if (retainHeight <= 0) return;
+    const base = this.m.blockStore.base();
+    if (retainHeight <= base) return;
+    const keep = Math.min(retainHeight, state.lastBlockHeight);
+    const pruned = await this.m.blockStore.pruneBlocks(keep);
+    await this.m.stateStore.prune(keep);
+    this.m.logger.info({ retainHeight: keep, pruned }, 'pruned blocks below the retain height');
+  }
+}
+
+/** A plain commit seen as an extended one with no extensions (vote extensions off). */
+function commitAsExtended(c: Commit): ExtendedCommit {
+  return {
+    height: c.height,
+    round: c.round,
+    blockId: c.blockId,
+    extendedSignatures: c.signatures.map((s) => ({ ...s, extension: new Uint8Array(0), extensionSignature: new Uint8Array(0) })),
+  };
+}
+
+/** The header and block a proposer builds (CometBFT's State.MakeBlock). */
+export function makeBlock(
+  state: State,
+  height: number,
+  txs: readonly Uint8Array[],
+  lastCommit: Commit,
+  evidence: readonly Evidence[],
+  proposerAddress: Uint8Array,
+  time: Header['time'],
+): Block {
+  const header: Header = {
+    version: { block: BLOCK_PROTOCOL, app: state.appVersion },
+    chainId: state.chainId,
+    height,
+    time,
+    lastBlockId: state.lastBlockId,
+    lastCommitHash: commitHash(lastCommit),
+    dataHash: dataHash(txs),
+    validatorsHash: state.validators.hash(),
+    nextValidatorsHash: state.nextValidators.hash(),
+    consensusHash: consensusParamsHash(state.consensusParams),
+    appHash: state.appHash,
+    lastResultsHash: state.lastResultsHash,
+    evidenceHash: evidenceHash(evidence),
+    proposerAddress,
+  };
+  return { header, data: { txs: [...txs] }, evidence: [...evidence], lastCommit };
+}

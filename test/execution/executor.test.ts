@@ -1,0 +1,252 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, test } from 'vitest';
+import { serialize } from '../../src/abci/index.js';
+import { KVStoreApp } from '../../src/apps/kvstore/index.js';
+import { toHex, type Block, type Commit, type ExecTxResult } from '../../src/codec/index.js';
+import type { PrivKey } from '../../src/crypto/index.js';
+import { BlockExecutor, ExecutionError, handshake, stateFromGenesis, type MempoolPort } from '../../src/execution/index.js';
+import { BlockIndex, BlockStore, StateStore, TxIndex, type State } from '../../src/store/index.js';
+import type { GenesisDoc } from '../../src/types/genesis.js';
+import { signCommit, testGenesis, testKeys } from '../helpers/chain.js';
+
+const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
+
+/** A FIFO stand-in for the mempool: what execution needs of one, nothing more. */
+class TestMempool implements MempoolPort {
+  txs: Uint8Array[] = [];
+  reapMaxBytesMaxGas(): Uint8Array[] {
+    return [...this.txs];
+  }
+  async update(_h: number, committed: readonly Uint8Array[], _r: readonly ExecTxResult[]): Promise<void> {
+    const done = new Set(committed.map(toHex));
+    this.txs = this.txs.filter((t) => !done.has(toHex(t)));
+  }
+  withLock<T>(fn: () => Promise<T>): Promise<T> {
+    return fn();
+  }
+}
+
+interface Env {
+  dir: string;
+  app: KVStoreApp;
+  blockStore: BlockStore;
+  stateStore: StateStore;
+  txIndex: TxIndex;
+  blockIndex: BlockIndex;
+  mempool: TestMempool;
+  executor: BlockExecutor;
+  close(): Promise<void>;
+}
+
+const silent = { info: () => {}, warn: () => {}, debug: () => {} };
+const dirs: string[] = [];
+const envs: Env[] = [];
+afterEach(async () => {
+  for (const e of envs.splice(0)) await e.close();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+async function openEnv(dir: string, appDir = join(dir, 'app')): Promise<Env> {
+  const app = await KVStoreApp.open({ dir: appDir, syncWrites: false });
+  const blockStore = new BlockStore({ path: join(dir, 'blockstore') });
+  const stateStore = new StateStore({ path: join(dir, 'state') });
+  const txIndex = new TxIndex({ path: join(dir, 'txindex') });
+  const blockIndex = new BlockIndex({ path: join(dir, 'blockindex') });
+  for (const s of [blockStore, stateStore, txIndex, blockIndex]) await s.open();
+  const mempool = new TestMempool();
+  const executor = new BlockExecutor({ app: serialize(app), blockStore, stateStore, txIndex, blockIndex, mempool, logger: silent });
+  const env: Env = {
+    dir,
+    app,
+    blockStore,
+    stateStore,
+    txIndex,
+    blockIndex,
+    mempool,
+    executor,
+    close: async () => {
+      for (const s of [blockStore, stateStore, txIndex, blockIndex]) await s.close();
+      await app.close();
+    },
+  };
+  envs.push(env);
+  return env;
+}
+
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'tally-exec-'));
+  dirs.push(d);
+  return d;
+}
+
+async function boot(env: Env, genesis: GenesisDoc): Promise<State> {
+  const stored = await env.stateStore.load();
+  const { state } = await handshake(stored ?? stateFromGenesis(genesis), { genesis, app: serialize(env.app), blockStore: env.blockStore, stateStore: env.stateStore, executor: env.executor, logger: silent, version: 'test' });
+  return state;
+}
+
+/** One height as a single validator does it: propose, check, sign, store, apply. */
+async function produce(env: Env, state: State, keys: readonly PrivKey[], lastCommit: Commit | null): Promise<{ state: State; commit: Commit; block: Block }> {
+  const proposer = state.validators.getProposer();
+  const { block, blockId, parts, partSetHeader } = await env.executor.createProposalBlock(state, proposer.address, lastCommit, null);
+  expect(await env.executor.processProposal(state, block)).toEqual({ valid: true });
+  const time = { seconds: block.header.time.seconds + 1, nanos: 0 };
+  const commit = signCommit(state.chainId, state.validators, keys, block.header.height, 0, blockId, time);
+  await env.blockStore.saveBlock(block, commit, { header: partSetHeader, parts });
+  const applied = await env.executor.applyBlock(state, blockId, block);
+  return { state: applied.state, commit, block };
+}
+
+describe('block execution with the kvstore app', () => {
+  test('txs become queryable, indexed, and the chain moves forward block by block', async () => {
+    const keys = testKeys(1);
+    const genesis = testGenesis(keys);
+    const env = await openEnv(tempDir());
+    let state = await boot(env, genesis);
+    let commit: Commit | null = null;
+    env.mempool.txs.push(enc('name=satoshi'), enc('lang=ts'));
+    for (let i = 0; i < 3; i++) ({ state, commit } = await produce(env, state, keys, commit));
+    expect(state.lastBlockHeight).toBe(3);
+    expect(env.blockStore.height()).toBe(3);
+    expect(env.mempool.txs).toEqual([]);
+    const q = await env.app.query({ data: enc('name'), path: '/key', height: 0, prove: false });
+    expect(dec(q.value)).toBe('satoshi');
+    expect(q.height).toBe(3);
+    // block 2 carries the app hash after block 1, and the state the one after block 3
+    const b2 = await env.blockStore.loadBlock(2);
+    const info = await env.app.info({ version: '', blockVersion: 11n, p2pVersion: 8n, abciVersion: '' });
+    expect(toHex(info.lastBlockAppHash)).toBe(toHex(state.appHash));
+    expect(b2!.header.appHash.length).toBe(32);
+    const found = await env.txIndex.search("tx.height=1");
+    expect(found.total).toBe(2);
+    // BFT time: block 3's time is the median of block 2's commit timestamps
+    const b3 = await env.blockStore.loadBlock(3);
+    expect(b3!.header.time).toEqual(b3!.lastCommit!.signatures[0]!.timestamp);
+  });
+
+  test('a block that does not follow the state is rejected by ProcessProposal with a reason', async () => {
+    const keys = testKeys(1);
+    const env = await openEnv(tempDir());
+    let state = await boot(env, testGenesis(keys));
+    let commit: Commit | null = null;
+    ({ state, commit } = await produce(env, state, keys, commit));
+    const { block } = await env.executor.createProposalBlock(state, keys[0]!.pubKey.address, commit, null);
+    const bad: Block[] = [
+      { ...block, header: { ...block.header, appHash: new Uint8Array(32) } },
+      { ...block, header: { ...block.header, height: 5 } },
+      { ...block, header: { ...block.header, time: { seconds: 1, nanos: 0 } } },
+      { ...block, data: { txs: [enc('x=1')] } },
+      { ...block, lastCommit: { ...commit, signatures: commit.signatures.map((s) => ({ ...s, signature: new Uint8Array(64).fill(7) })) } },
+    ];
+    for (const b of bad) {
+      const r = await env.executor.processProposal(state, b);
+      expect(r.valid).toBe(false);
+      expect(r.reason).toBeTruthy();
+    }
+  });
+
+  test('a decided block with a different app hash stops execution, naming both hashes and the height', async () => {
+    const keys = testKeys(1);
+    const env = await openEnv(tempDir());
+    let state = await boot(env, testGenesis(keys));
+    let commit: Commit | null = null;
+    ({ state, commit } = await produce(env, state, keys, commit));
+    const { block, blockId } = await env.executor.createProposalBlock(state, keys[0]!.pubKey.address, commit, null);
+    const forged = { ...block, header: { ...block.header, appHash: new Uint8Array(32).fill(0xab) } };
+    const err = await env.executor.applyBlock(state, blockId, forged).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ExecutionError);
+    expect((err as ExecutionError).kind).toBe('app_hash_mismatch');
+    expect((err as ExecutionError).message).toContain('height 2');
+    expect((err as ExecutionError).message).toContain(toHex(state.appHash));
+    expect((err as ExecutionError).message).toContain('AB'.repeat(32));
+  });
+});
+
+describe('start-up handshake', () => {
+  test('an app behind by any number of blocks is replayed up to the store', async () => {
+    const keys = testKeys(1);
+    const genesis = testGenesis(keys);
+    const dir = tempDir();
+    let env = await openEnv(dir);
+    let state = await boot(env, genesis);
+    let commit: Commit | null = null;
+    for (let i = 0; i < 5; i++) {
+      env.mempool.txs.push(enc(`k${i}=v${i}`));
+      ({ state, commit } = await produce(env, state, keys, commit));
+    }
+    const finalHash = toHex(state.appHash);
+    await env.close();
+    envs.splice(envs.indexOf(env), 1);
+    // a brand-new app directory: the app is at height 0, the store at 5
+    env = await openEnv(dir, join(dir, 'fresh-app'));
+    const restarted = await boot(env, genesis);
+    expect(restarted.lastBlockHeight).toBe(5);
+    expect(toHex(restarted.appHash)).toBe(finalHash);
+    const q = await env.app.query({ data: enc('k4'), path: '/key', height: 0, prove: false });
+    expect(dec(q.value)).toBe('v4');
+  });
+
+  test('store one block ahead of the state (crash after saving the block) is applied on start', async () => {
+    const keys = testKeys(1);
+    const genesis = testGenesis(keys);
+    const dir = tempDir();
+    let env = await openEnv(dir);
+    let state = await boot(env, genesis);
+    let commit: Commit | null = null;
+    ({ state, commit } = await produce(env, state, keys, commit));
+    env.mempool.txs.push(enc('late=yes'));
+    const { block, blockId, parts, partSetHeader } = await env.executor.createProposalBlock(state, keys[0]!.pubKey.address, commit, null);
+    await env.blockStore.saveBlock(block, signCommit(state.chainId, state.validators, keys, 2, 0, blockId, block.header.time), { header: partSetHeader, parts });
+    await env.close(); // "crash" before applyBlock
+    envs.splice(envs.indexOf(env), 1);
+    env = await openEnv(dir);
+    const restarted = await boot(env, genesis);
+    expect(restarted.lastBlockHeight).toBe(2);
+    expect(dec((await env.app.query({ data: enc('late'), path: '', height: 0, prove: false })).value)).toBe('yes');
+  });
+
+  test('app committed but the state was not saved: rebuilt from the stored FinalizeBlock response', async () => {
+    const keys = testKeys(1);
+    const genesis = testGenesis(keys);
+    const dir = tempDir();
+    let env = await openEnv(dir);
+    let state = await boot(env, genesis);
+    let commit: Commit | null = null;
+    ({ state, commit } = await produce(env, state, keys, commit));
+    env.mempool.txs.push(enc('once=only'));
+    const { block, blockId, parts, partSetHeader } = await env.executor.createProposalBlock(state, keys[0]!.pubKey.address, commit, null);
+    await env.blockStore.saveBlock(block, signCommit(state.chainId, state.validators, keys, 2, 0, blockId, block.header.time), { header: partSetHeader, parts });
+    // the first half of applyBlock, then a "crash" before the state is saved
+    const resp = await env.executor.finalize(state, block);
+    const { encodeResponseFinalizeBlock } = await import('../../src/abci/index.js');
+    await env.stateStore.saveFinalizeBlockResponse(2, encodeResponseFinalizeBlock(resp));
+    await env.executor.commit(2, block.data.txs, resp.txResults);
+    await env.close();
+    envs.splice(envs.indexOf(env), 1);
+    env = await openEnv(dir);
+    const restarted = await boot(env, genesis);
+    expect(restarted.lastBlockHeight).toBe(2);
+    expect(toHex(restarted.appHash)).toBe(toHex(resp.appHash));
+    // the tx was executed exactly once and is indexed
+    expect((await env.txIndex.search("tx.height=2")).total).toBe(1);
+  });
+
+  test('an app ahead of the store is refused with a clear error', async () => {
+    const keys = testKeys(1);
+    const genesis = testGenesis(keys);
+    const dir = tempDir();
+    let env = await openEnv(dir);
+    let state = await boot(env, genesis);
+    ({ state } = await produce(env, state, keys, null));
+    await env.close();
+    envs.splice(envs.indexOf(env), 1);
+    // a new node home, but the old app directory (at height 1)
+    const other = tempDir();
+    env = await openEnv(other, join(dir, 'app'));
+    await expect(boot(env, genesis)).rejects.toThrow(/ahead of the block store/);
+    expect(state.lastBlockHeight).toBe(1);
+  });
+});
