@@ -12,7 +12,7 @@ import { makeBlock, tempDir, type ChainBlock } from './fixtures.js';
 let dir: { path: string; remove: () => Promise<void> };
 let writer: string;
 
-// The child must run the TypeScript store without vitest: bundle it with rolldown (vite's
+// The child must run the TypeScript store without vitest: bundle it with rolldown (a dev dependency, vite's
 // bundler, present with vitest), keeping classic-level (a native addon) external by absolute path.
 async function bundleWriter(out: string): Promise<void> {
   const { build } = (await import('rolldown')) as unknown as {
