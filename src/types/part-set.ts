@@ -76,6 +76,12 @@ export class PartSet {
     return this.count;
   }
 
+  /** The received parts in index order; only once complete. */
+  allParts(): Part[] {
+    if (!this.complete) throw new ValidationError('part set is incomplete', 'part_set', { received: this.count, total: this.header.total });
+    return this.parts.map((p) => p!);
+  }
+
   /** The joined bytes; only once complete. */
   assemble(): Uint8Array {
     if (!this.complete) throw new ValidationError('part set is incomplete', 'part_set', { received: this.count, total: this.header.total });

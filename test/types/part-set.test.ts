@@ -30,6 +30,7 @@ describe('part sets', () => {
         for (const p of order) expect(set.add(p)).toBe(true);
         expect(set.complete).toBe(true);
         expect(set.add(order[0]!)).toBe(false); // duplicate
+        expect(set.allParts().map((p) => p.index)).toEqual(parts.map((p) => p.index));
         const assembled = set.assemble();
         expect(Buffer.compare(assembled, encoded)).toBe(0);
         // decoding gives the same block: compared by its canonical encoding (deep equality on 200 KB arrays is slow)
