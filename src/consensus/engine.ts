@@ -1,0 +1,556 @@
+// The consensus shell ("engine"): runs the pure core with real timers, the signer, the block
+// executor and a network. Every input goes through one queue, in order: it is appended to the
+// WAL (fsynced when a restart depends on it — our own proposals and votes, before they are
+// sent), applied to the core, and the core's effects are performed. On start, the WAL's
+// records for the current height are fed again, so the core reaches the state it had.
+import {
+  SignedMsgType,
+  BlockIDFlag,
+  isZeroBlockID,
+  toHex,
+  timeFromDate,
+  type Block,
+  type BlockID,
+  type Commit,
+  type ExtendedCommit,
+  type ExtendedCommitSig,
+  type Part,
+  type PartSetHeader,
+  type Proposal,
+  type Timestamp,
+  type Vote,
+  type DuplicateVoteEvidence,
+} from '../codec/index.js';
+import { bytesEqual, nodeBackend } from '../crypto/index.js';
+import { VerifyVoteExtensionStatus, type Application } from '../abci/index.js';
+import type { BlockExecutor } from '../execution/index.js';
+import { nextHeight } from '../execution/index.js';
+import { DoubleSignError, type Signer } from '../privval/index.js';
+import type { BlockStore, State } from '../store/index.js';
+import { PartSet, blockParts, headerHash, proposalSignBytes, voteExtensionSignBytes, voteSignBytes, ValidationError } from '../types/index.js';
+import { apply, initialState, proposerOf, valueIdOf, type CoreState, type Effect, type Input, type TimeoutConfig } from './core/index.js';
+import { WAL } from './wal.js';
+import { decodeWalRecord, encodeWalRecord, type WalRecord } from './wal-records.js';
+
+/** How proposals and votes leave this node (gossip in a network; nothing for a lone validator). */
+export interface ConsensusNetwork {
+  broadcastProposal(proposal: Proposal, partSetHeader: PartSetHeader, parts: readonly Part[]): void;
+  broadcastVote(vote: Vote): void;
+}
+
+export const LOOPBACK_NETWORK: ConsensusNetwork = { broadcastProposal: () => {}, broadcastVote: () => {} };
+
+export interface EngineLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+  debug(obj: object, msg: string): void;
+}
+
+export interface EngineOptions {
+  readonly chainId: string;
+  readonly timeouts: TimeoutConfig;
+  readonly walPath: string;
+  /** Messages for the next height buffered while this one finishes (bounded). */
+  readonly maxFutureMessages?: number;
+}
+
+export interface DecidedBlock {
+  readonly height: number;
+  readonly round: number;
+  readonly block: Block;
+  readonly blockId: BlockID;
+  readonly commit: Commit;
+  readonly state: State;
+}
+
+export interface EngineModules {
+  readonly executor: BlockExecutor;
+  readonly blockStore: BlockStore;
+  /** Wrapped with abci's serialize(); used for vote extensions. */
+  readonly app: Application;
+  /** null for a node that follows without voting. */
+  readonly signer: Signer | null;
+  readonly network: ConsensusNetwork;
+  readonly logger: EngineLogger;
+  /** The wall clock, for vote and proposal timestamps (injectable in tests). */
+  readonly now?: () => Timestamp;
+  readonly onDecided?: (d: DecidedBlock) => void;
+  readonly onEvidence?: (e: DuplicateVoteEvidence) => void;
+  /** The engine cannot go on (e.g. the app hash diverged): the node must stop. */
+  readonly onFatal?: (err: Error) => void;
+}
+
+export class ConsensusError extends Error {
+  override readonly name = 'ConsensusError';
+  constructor(
+    message: string,
+    readonly context: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+interface BlockEntry {
+  readonly block: Block;
+  readonly blockId: BlockID;
+  readonly partSetHeader: PartSetHeader;
+  readonly parts: readonly Part[];
+}
+
+const addOneMs = (t: Timestamp): Timestamp => (t.nanos + 1_000_000 < 1_000_000_000 ? { seconds: t.seconds, nanos: t.nanos + 1_000_000 } : { seconds: t.seconds + 1, nanos: t.nanos + 1_000_000 - 1_000_000_000 });
+const later = (a: Timestamp, b: Timestamp): Timestamp => (a.seconds > b.seconds || (a.seconds === b.seconds && a.nanos >= b.nanos) ? a : b);
+
+export class ConsensusEngine {
+  private core: CoreState;
+  private state!: State;
+  private wal: WAL | undefined;
+  private queue: Promise<void> = Promise.resolve();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private stopped = false;
+  private replaying = false;
+  /** Blocks of the current height by value id: built by us, or assembled from parts. */
+  private blocks = new Map<string, BlockEntry>();
+  /** Parts being collected for proposals of the current height, by value id. */
+  private partSets = new Map<string, PartSet>();
+  /** Values the core asked to validate whose block has not arrived yet. */
+  private awaitingBlock = new Map<string, BlockID>();
+  /** Precommits of the current height by round and validator index, for extended commits. */
+  private precommits = new Map<number, Map<number, Vote>>();
+  private lastCommit: Commit | null = null;
+  private lastExtendedCommit: ExtendedCommit | null = null;
+  /** Messages for the next height, re-delivered once it starts (bounded). */
+  private future: (() => void)[] = [];
+  /** What the WAL of this height already held at start, so those effects are not done twice. */
+  private replayed = { ready: new Set<string>(), validated: new Set<string>() };
+  private readonly now: () => Timestamp;
+  private readonly heightWaiters: { height: number; resolve: () => void }[] = [];
+
+  constructor(
+    private readonly opts: EngineOptions,
+    private readonly m: EngineModules,
+  ) {
+    this.now = m.now ?? (() => timeFromDate(new Date()));
+    this.core = initialState({ chainId: opts.chainId, address: m.signer?.pubKey.address ?? null, timeouts: opts.timeouts });
+  }
+
+  /** The height being decided. */
+  get height(): number {
+    return this.core.height;
+  }
+
+  get round(): number {
+    return this.core.round.round;
+  }
+
+  get step(): string {
+    return this.core.round.step;
+  }
+
+  get chainState(): State {
+    return this.state;
+  }
+
+  /** Start from a state the handshake produced (the app is level with it). */
+  async start(state: State): Promise<void> {
+    this.state = state;
+    const height = nextHeight(state);
+    if (state.lastBlockHeight > 0) {
+      this.lastCommit = (await this.m.blockStore.loadSeenCommit(state.lastBlockHeight)) ?? null;
+      this.lastExtendedCommit = (await this.m.blockStore.loadExtendedCommit(state.lastBlockHeight)) ?? null;
+      if (!this.lastCommit) throw new ConsensusError(`no seen commit stored for height ${state.lastBlockHeight}`, { height: state.lastBlockHeight });
+    }
+    const opened = WAL.open(this.opts.walPath);
+    this.wal = opened.wal;
+    if (opened.truncated) this.m.logger.warn({ wal: this.opts.walPath, ...opened.truncated }, 'WAL had a torn or corrupt tail; truncated it');
+    const records = opened.records.map(decodeWalRecord);
+    const first = records[0];
+    const resume = first?.kind === 'height' && first.height === height;
+    await this.run(async () => {
+      this.beginHeight(height, !resume);
+      if (resume) await this.replay(records.slice(1));
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    await this.queue.catch(() => {});
+    this.wal?.close();
+    this.wal = undefined;
+  }
+
+  /** Resolves once `height` has been decided and applied (tests, tools). */
+  waitForHeight(height: number): Promise<void> {
+    if (this.state && this.state.lastBlockHeight >= height) return Promise.resolve();
+    return new Promise((resolve) => this.heightWaiters.push({ height, resolve }));
+  }
+
+  // ---- inbound from the network -------------------------------------------------------------
+
+  /** A proposal from a peer; its signature is checked against the round's proposer. */
+  receiveProposal(proposal: Proposal): void {
+    this.enqueue(async () => {
+      if (proposal.height === this.core.height + 1) return this.deferToNextHeight(() => this.receiveProposal(proposal));
+      if (proposal.height !== this.core.height || this.core.validators === null) return;
+      const proposerAddr = proposerOf(this.core.validators, proposal.round);
+      const proposer = this.state.validators.getByAddress(proposerAddr);
+      if (!proposer) return;
+      if (!nodeBackend.verify(proposer.validator.pubKey, proposalSignBytes(this.opts.chainId, proposal), proposal.signature)) {
+        this.m.logger.debug({ height: proposal.height, round: proposal.round }, 'dropping proposal with an invalid signature');
+        return;
+      }
+      const id = valueIdOf(proposal.blockId);
+      if (!this.blocks.has(id) && !this.partSets.has(id)) {
+        try {
+          this.partSets.set(id, new PartSet(proposal.blockId.partSetHeader));
+        } catch (e) {
+          if (e instanceof ValidationError) return;
+          throw e;
+        }
+      }
+      await this.feed({ kind: 'proposal', proposal, signer: proposerAddr }, { kind: 'proposal', proposal, signer: proposerAddr }, false);
+    });
+  }
+
+  /** A block part for a proposal of the current height. */
+  receiveBlockPart(height: number, blockId: BlockID, part: Part): void {
+    this.enqueue(async () => {
+      if (height === this.core.height + 1) return this.deferToNextHeight(() => this.receiveBlockPart(height, blockId, part));
+      if (height !== this.core.height) return;
+      const id = valueIdOf(blockId);
+      const set = this.partSets.get(id);
+      if (!set || this.blocks.has(id)) return;
+      try {
+        set.add(part);
+      } catch (e) {
+        if (e instanceof ValidationError) return;
+        throw e;
+      }
+      if (!set.complete) return;
+      let block: Block;
+      try {
+        block = set.assembleBlock();
+      } catch {
+        return; // parts that merkle-verify but do not decode: a faulty proposer; the value stays unknown
+      }
+      if (!bytesEqual(headerHash(block.header), blockId.hash)) return;
+      await this.learnBlock({ block, blockId, partSetHeader: set.header, parts: set.allParts() }, true);
+    });
+  }
+
+  /** A vote from a peer: signature, validator and (for precommits) the extension are checked here. */
+  receiveVote(vote: Vote): void {
+    this.enqueue(async () => {
+      if (vote.height === this.core.height + 1) return this.deferToNextHeight(() => this.receiveVote(vote));
+      if (vote.height !== this.core.height || !(await this.checkVote(vote))) return;
+      await this.feed({ kind: 'vote', vote }, { kind: 'vote', vote }, false);
+    });
+  }
+
+  private deferToNextHeight(redeliver: () => void): void {
+    if (this.future.length < (this.opts.maxFutureMessages ?? 10_000)) this.future.push(redeliver);
+  }
+
+  private async checkVote(vote: Vote): Promise<boolean> {
+    const v = this.state.validators.getByIndex(vote.validatorIndex);
+    if (!v || !bytesEqual(v.address, vote.validatorAddress)) return false;
+    if (!nodeBackend.verify(v.pubKey, voteSignBytes(this.opts.chainId, vote), vote.signature)) return false;
+    if (this.extensionsEnabled(vote.height) && vote.type === SignedMsgType.Precommit && !isZeroBlockID(vote.blockId)) {
+      if (!nodeBackend.verify(v.pubKey, voteExtensionSignBytes(this.opts.chainId, vote), vote.extensionSignature)) return false;
+      const own = this.m.signer && bytesEqual(this.m.signer.pubKey.address, vote.validatorAddress);
+      if (!own) {
+        const r = await this.m.app.verifyVoteExtension({ hash: vote.blockId.hash, validatorAddress: vote.validatorAddress, height: vote.height, voteExtension: vote.extension });
+        if (r.status !== VerifyVoteExtensionStatus.Accept) return false;
+      }
+    }
+    return true;
+  }
+
+  // ---- the queue ------------------------------------------------------------------------------
+
+  private enqueue(fn: () => Promise<void>): void {
+    if (this.stopped) return;
+    void this.run(fn);
+  }
+
+  /** Runs `fn` after everything queued before it; a failure is fatal to the engine. */
+  private run(fn: () => Promise<void>): Promise<void> {
+    const next = this.queue.then(async () => {
+      if (this.stopped) return;
+      try {
+        await fn();
+      } catch (e) {
+        this.fatal(e as Error);
+      }
+    });
+    this.queue = next;
+    return next;
+  }
+
+  private fatal(err: Error): void {
+    if (this.stopped) return;
+    this.m.logger.error({ err: err.message, height: this.core.height }, 'consensus stopped');
+    this.stopped = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    this.m.onFatal?.(err);
+  }
+
+  /** WAL-append (fsynced for our own messages), apply to the core, perform the effects. */
+  private async feed(input: Input, record: WalRecord | null, sync: boolean): Promise<void> {
+    if (record && !this.replaying) this.wal?.append(encodeWalRecord(record), sync);
+    if (input.kind === 'vote' && input.vote.type === SignedMsgType.Precommit) {
+      let byIndex = this.precommits.get(input.vote.round);
+      if (!byIndex) this.precommits.set(input.vote.round, (byIndex = new Map()));
+      if (!byIndex.has(input.vote.validatorIndex)) byIndex.set(input.vote.validatorIndex, input.vote);
+    }
+    const t = apply(this.core, input);
+    this.core = t.state;
+    for (const effect of t.effects) await this.perform(effect);
+  }
+
+  private beginHeight(height: number, freshWal: boolean): void {
+    if (freshWal) {
+      this.wal?.reset();
+      this.wal?.append(encodeWalRecord({ kind: 'height', height }), true);
+    }
+    this.blocks = new Map();
+    this.partSets = new Map();
+    this.awaitingBlock = new Map();
+    this.precommits = new Map();
+    this.replayed = { ready: new Set(), validated: new Set() };
+    this.m.logger.debug({ height }, 'starting height');
+    const t = apply(this.core, { kind: 'startHeight', height, validatorSet: this.state.validators, lastCommit: this.lastCommit });
+    this.core = t.state;
+    // startHeight's effects (schedule propose timeout, request a value) are performed after replay
+    // when resuming, so queue them behind it.
+    const effects = t.effects;
+    void this.run(async () => {
+      for (const e of effects) await this.perform(e);
+      for (const redeliver of this.future.splice(0)) redeliver();
+    });
+  }
+
+  private async replay(records: WalRecord[]): Promise<void> {
+    for (const r of records) {
+      if (r.kind === 'valueReady') this.replayed.ready.add(`${r.height}/${r.round}`);
+      if (r.kind === 'valueValidated') this.replayed.validated.add(valueIdOf(r.blockId));
+    }
+    this.replaying = true;
+    try {
+      for (const r of records) {
+        switch (r.kind) {
+          case 'block': {
+            const { header, parts } = blockParts(r.block);
+            const blockId = { hash: headerHash(r.block.header), partSetHeader: header };
+            this.blocks.set(valueIdOf(blockId), { block: r.block, blockId, partSetHeader: header, parts });
+            break;
+          }
+          case 'height':
+            break;
+          default:
+            await this.feed(r, null, false);
+        }
+      }
+    } finally {
+      this.replaying = false;
+    }
+    this.m.logger.info({ height: this.core.height, records: records.length, round: this.core.round.round }, 'replayed the consensus WAL');
+  }
+
+  // ---- effects ------------------------------------------------------------------------------
+
+  private async perform(e: Effect): Promise<void> {
+    switch (e.kind) {
+      case 'scheduleTimeout': {
+        const timer = setTimeout(() => {
+          this.timers.delete(timer);
+          this.enqueue(() => this.feed({ kind: 'timeout', timeout: e.timeout, height: e.height, round: e.round }, { kind: 'timeout', timeout: e.timeout, height: e.height, round: e.round }, false));
+        }, e.durationMs);
+        this.timers.add(timer);
+        return;
+      }
+      case 'requestValue':
+        return this.buildValue(e.height, e.round);
+      case 'validateValue': {
+        const id = valueIdOf(e.blockId);
+        if (this.replayed.validated.has(id)) return; // the WAL holds the verdict: replay feeds it
+        if (this.blocks.has(id)) return this.validate(this.blocks.get(id)!);
+        this.awaitingBlock.set(id, e.blockId);
+        return;
+      }
+      case 'publishProposal':
+        return this.publishProposal(e.height, e.round, e.polRound, e.blockId);
+      case 'publishVote':
+        return this.publishVote(e.type, e.height, e.round, e.blockId);
+      case 'decide':
+        return this.decide(e.height, e.round, e.blockId, e.commit);
+      case 'evidence':
+        this.m.logger.warn({ height: e.evidence.voteA.height, validator: toHex(e.evidence.voteA.validatorAddress) }, 'duplicate vote detected');
+        this.m.onEvidence?.(e.evidence);
+        return;
+    }
+  }
+
+  private async buildValue(height: number, round: number): Promise<void> {
+    if (this.replayed.ready.has(`${height}/${round}`)) return; // the WAL holds our value for this round
+    if (!this.m.signer) return;
+    const built = await this.m.executor.createProposalBlock(this.state, this.m.signer.pubKey.address, this.lastCommit, this.lastExtendedCommit);
+    await this.learnBlock({ block: built.block, blockId: built.blockId, partSetHeader: built.partSetHeader, parts: built.parts }, true);
+    await this.feed({ kind: 'valueReady', height, round, blockId: built.blockId }, { kind: 'valueReady', height, round, blockId: built.blockId }, true);
+  }
+
+  /** A block of this height is now known: log it, and validate it if the core is waiting. */
+  private async learnBlock(entry: BlockEntry, log: boolean): Promise<void> {
+    const id = valueIdOf(entry.blockId);
+    if (this.blocks.has(id)) return;
+    this.blocks.set(id, entry);
+    this.partSets.delete(id);
+    if (log && !this.replaying) this.wal?.append(encodeWalRecord({ kind: 'block', block: entry.block }), false);
+    if (this.awaitingBlock.has(id)) {
+      this.awaitingBlock.delete(id);
+      await this.validate(entry);
+    }
+  }
+
+  private async validate(entry: BlockEntry): Promise<void> {
+    const { valid, reason } = await this.m.executor.processProposal(this.state, entry.block);
+    if (!valid) this.m.logger.warn({ height: entry.block.header.height, block: toHex(entry.blockId.hash), reason }, 'proposal rejected');
+    const height = entry.block.header.height;
+    await this.feed({ kind: 'valueValidated', height, blockId: entry.blockId, valid }, { kind: 'valueValidated', height, blockId: entry.blockId, valid }, false);
+  }
+
+  private async publishProposal(height: number, round: number, polRound: number, blockId: BlockID): Promise<void> {
+    const signer = this.m.signer;
+    const entry = this.blocks.get(valueIdOf(blockId));
+    if (!signer || !entry) throw new ConsensusError('asked to propose a block this node does not have', { height, round });
+    this.wal?.sync(); // every input that led here is durable before we sign
+    const proposal = this.sign(() =>
+      signer.signProposal(this.opts.chainId, { type: SignedMsgType.Proposal, height, round, polRound, blockId, timestamp: this.now(), signature: new Uint8Array(0) }),
+    );
+    if (!proposal) return;
+    const input: Input = { kind: 'proposal', proposal, signer: signer.pubKey.address };
+    if (!this.replaying) this.wal?.append(encodeWalRecord({ kind: 'proposal', proposal, signer: signer.pubKey.address }), true);
+    this.m.network.broadcastProposal(proposal, entry.partSetHeader, entry.parts);
+    await this.feed(input, null, false);
+  }
+
+  private extensionsEnabled(height: number): boolean {
+    const h = this.state.consensusParams.abci.voteExtensionsEnableHeight;
+    return h > 0n && BigInt(height) >= h;
+  }
+
+  private async publishVote(type: SignedMsgType.Prevote | SignedMsgType.Precommit, height: number, round: number, blockId: BlockID): Promise<void> {
+    const signer = this.m.signer;
+    if (!signer) return;
+    const own = this.state.validators.getByAddress(signer.pubKey.address);
+    if (!own) return;
+    // BFT time: a vote is later than the block it votes for (and than the last block), so the
+    // median of the next commit is after this block's time.
+    const entry = isZeroBlockID(blockId) ? undefined : this.blocks.get(valueIdOf(blockId));
+    let timestamp = later(this.now(), addOneMs(this.state.lastBlockTime));
+    if (entry) timestamp = later(timestamp, addOneMs(entry.block.header.time));
+    let extension: Uint8Array = new Uint8Array(0);
+    const extend = type === SignedMsgType.Precommit && !isZeroBlockID(blockId) && this.extensionsEnabled(height);
+    if (extend && entry) {
+      const r = await this.m.app.extendVote({
+        hash: blockId.hash,
+        height,
+        time: entry.block.header.time,
+        txs: entry.block.data.txs,
+        proposedLastCommit: { round: 0, votes: [] },
+        misbehavior: [],
+        nextValidatorsHash: entry.block.header.nextValidatorsHash,
+        proposerAddress: entry.block.header.proposerAddress,
+      });
+      extension = r.voteExtension;
+    }
+    this.wal?.sync(); // every input that led here is durable before we sign
+    const vote = this.sign(() => signer.signVote(
+      this.opts.chainId,
+      {
+        type,
+        height,
+        round,
+        blockId,
+        timestamp,
+        validatorAddress: signer.pubKey.address,
+        validatorIndex: own.index,
+        signature: new Uint8Array(0),
+        extension,
+        extensionSignature: new Uint8Array(0),
+      },
+      extend,
+    ));
+    if (!vote) return;
+    if (!this.replaying) this.wal?.append(encodeWalRecord({ kind: 'vote', vote }), true);
+    this.m.network.broadcastVote(vote);
+    await this.feed({ kind: 'vote', vote }, null, false);
+  }
+
+  /** Signs, or logs the signer's refusal and returns undefined: not voting is safe, a conflicting signature is not. */
+  private sign<T>(fn: () => T): T | undefined {
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof DoubleSignError) {
+        this.m.logger.error({ kind: e.kind, ...e.context }, `signer refused: ${e.message}`);
+        return undefined;
+      }
+      throw e;
+    }
+  }
+
+  /** The commit (and extended commit) from the precommits this node holds for (round, block). */
+  private commitsFor(round: number, blockId: BlockID, fallback: Commit): { commit: Commit; extended: ExtendedCommit | null } {
+    const votes = this.precommits.get(round);
+    if (!votes) return { commit: fallback, extended: null };
+    const id = valueIdOf(blockId);
+    const sigs: ExtendedCommitSig[] = this.state.validators.validators.map((_, i) => {
+      const v = votes.get(i);
+      if (!v) return { blockIdFlag: BlockIDFlag.Absent, validatorAddress: new Uint8Array(0), timestamp: { seconds: 0, nanos: 0 }, signature: new Uint8Array(0), extension: new Uint8Array(0), extensionSignature: new Uint8Array(0) };
+      const forBlock = valueIdOf(v.blockId) === id;
+      return {
+        blockIdFlag: forBlock ? BlockIDFlag.Commit : isZeroBlockID(v.blockId) ? BlockIDFlag.Nil : BlockIDFlag.Absent,
+        validatorAddress: forBlock || isZeroBlockID(v.blockId) ? v.validatorAddress : new Uint8Array(0),
+        timestamp: forBlock || isZeroBlockID(v.blockId) ? v.timestamp : { seconds: 0, nanos: 0 },
+        signature: forBlock || isZeroBlockID(v.blockId) ? v.signature : new Uint8Array(0),
+        extension: forBlock ? v.extension : new Uint8Array(0),
+        extensionSignature: forBlock ? v.extensionSignature : new Uint8Array(0),
+      };
+    });
+    const commit: Commit = { height: fallback.height, round, blockId, signatures: sigs.map(({ blockIdFlag, validatorAddress, timestamp, signature }) => ({ blockIdFlag, validatorAddress, timestamp, signature })) };
+    const extended: ExtendedCommit = { height: fallback.height, round, blockId, extendedSignatures: sigs };
+    return { commit, extended: this.extensionsEnabled(fallback.height) ? extended : null };
+  }
+
+  private async decide(height: number, round: number, blockId: BlockID, coreCommit: Commit): Promise<void> {
+    const entry = this.blocks.get(valueIdOf(blockId));
+    if (!entry) throw new ConsensusError(`decided block ${toHex(blockId.hash)} at height ${height} but this node does not have it (block sync is needed)`, { height });
+    const { commit, extended } = this.commitsFor(round, blockId, coreCommit);
+    if (extended) await this.m.blockStore.saveBlockWithExtendedCommit(entry.block, extended, { header: entry.partSetHeader, parts: entry.parts });
+    else await this.m.blockStore.saveBlock(entry.block, commit, { header: entry.partSetHeader, parts: entry.parts });
+    const { state } = await this.m.executor.applyBlock(this.state, blockId, entry.block);
+    this.state = state;
+    this.lastCommit = commit;
+    this.lastExtendedCommit = extended;
+    this.m.logger.info({ height, round, txs: entry.block.data.txs.length, hash: toHex(blockId.hash), appHash: toHex(state.appHash) }, 'committed block');
+    this.m.onDecided?.({ height, round, block: entry.block, blockId, commit, state });
+    for (let i = this.heightWaiters.length - 1; i >= 0; i--) {
+      const w = this.heightWaiters[i]!;
+      if (w.height <= height) {
+        this.heightWaiters.splice(i, 1);
+        w.resolve();
+      }
+    }
+    // timeout_commit: the pause before the next height (late precommits still arrive).
+    const next = nextHeight(state);
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      this.enqueue(async () => this.beginHeight(next, true));
+    }, this.opts.timeouts.commit);
+    this.timers.add(timer);
+  }
+}
