@@ -229,7 +229,7 @@ export function generateScenario(seed: number, overrides: ScenarioOverrides = {}
   const slowLinks: SlowLinkSpec[] = [];
   if (adversarial) {
     const ids = nodes.map((x) => x.id);
-    for (let k = rng.range(1, ids.length); k > 0; k--) {
+    for (let k = rng.range(0, 2); k > 0; k--) {
       const from = rng.pick(ids);
       const to = rng.pick(ids.filter((x) => x !== from));
       slowLinks.push({ from, to, minDelay: rng.range(100, 400), maxDelay: rng.range(400, 1500) });

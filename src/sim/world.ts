@@ -33,7 +33,7 @@ type SimEvent =
   | { readonly t: 'restart'; readonly node: number }
   | { readonly t: 'gst' };
 
-export type Property = 'agreement' | 'validity' | 'termination' | 'double-sign' | 'evidence' | 'rounds-after-gst' | 'exception';
+export type Property = 'agreement' | 'validity' | 'termination' | 'double-sign' | 'evidence' | 'rounds-after-gst' | 'recovery' | 'exception';
 
 export interface Violation {
   readonly property: Property;
@@ -98,6 +98,8 @@ class SimNode {
   log: NetMessage[] = [];
   lastProgress = '';
   replaying = false;
+  /** A digest of the core at the crash, to check the WAL replay rebuilds exactly it. */
+  crashDigest: string | null = null;
   knownValues: BlockID[] = [];
   archive: NetMessage[] = [];
 
@@ -162,6 +164,8 @@ export class World {
   >();
   /** The first proposal the coalition saw for each `${height}/${round}`. */
   private readonly proposalsSeen = new Map<string, BlockID>();
+  /** `${node}/${height}/${round}` where a coalition member already backed a later proposal. */
+  private readonly backed = new Set<string>();
   private gstPassed = false;
   private finished = false;
 
@@ -299,6 +303,7 @@ export class World {
     this.trace(`node ${node.id} crashes at h${node.core.height} r${node.core.round.round}`);
     node.alive = false;
     node.incarnation++;
+    node.crashDigest = node.core.height > 0 && node.core.decision === null ? coreDigest(node.core) : null;
     node.core = node.freshCore();
     node.seen = new Set();
     node.future = [];
@@ -320,6 +325,7 @@ export class World {
     const first = node.wal[0];
     if (this.scenario.simMutations.noWal || first === undefined || first.kind !== 'startHeight' || first.height !== height) {
       this.startHeight(node, height);
+      this.checkRecovery(node, 0);
       return;
     }
     // Recover from the WAL: replay every input into a fresh core. Own messages are in the log
@@ -329,6 +335,7 @@ export class World {
     node.replaying = true;
     for (const input of log) this.feed(node, input);
     node.replaying = false;
+    this.checkRecovery(node, log.length);
     for (const input of node.wal) {
       const msg: NetMessage | null = input.kind === 'vote' ? { kind: 'vote', vote: input.vote } : input.kind === 'proposal' ? { kind: 'proposal', proposal: input.proposal } : null;
       if (msg === null) continue;
@@ -336,6 +343,14 @@ export class World {
       const own = input.kind === 'vote' ? bytesEqual(input.vote.validatorAddress, node.address) : input.kind === 'proposal' && bytesEqual(input.signer, node.address);
       if (own) node.own.push(msg);
     }
+  }
+
+  /** After a restart at the height it crashed in, a node's core must be exactly what it was. */
+  private checkRecovery(node: SimNode, replayed: number): void {
+    const digest = coreDigest(node.core);
+    if (node.crashDigest !== null && node.core.height === Number(node.crashDigest.slice(1, node.crashDigest.indexOf(' '))) && digest !== node.crashDigest)
+      this.violate('recovery', `node ${node.id} replayed ${replayed} WAL entries into ${digest}, but crashed in ${node.crashDigest}`);
+    node.crashDigest = null;
   }
 
   private gossip(node: SimNode): void {
@@ -371,6 +386,7 @@ export class World {
 
   private receive(node: SimNode, msg: NetMessage, from: number): void {
     if (!node.alive || node.is('silent')) return;
+    if (msg.kind === 'proposal' && node.is('doubleVoter')) this.backLaterProposal(node, msg.proposal);
     if (node.byzantine !== null && (msg.kind === 'vote' || msg.kind === 'proposal')) {
       if (node.archive.length < MAX_ARCHIVE) node.archive.push(msg);
       else node.archive[this.byz.int(MAX_ARCHIVE)] = msg;
@@ -583,11 +599,13 @@ export class World {
       if (own !== null) local.push({ kind: 'vote', vote: own });
       for (const peer of this.nodes) {
         if (peer.id === node.id) continue;
-        const target = this.coalitionVote(height, round, type, peer.id) ?? (this.sideOf(height, peer.id) ? blockId : other);
+        const planned = this.coalitionVote(height, round, type, peer.id);
+        const target = planned ?? (this.sideOf(height, peer.id) ? blockId : other);
         const vote = signFor(target);
         if (vote !== null) this.send(node.id, peer.id, { kind: 'vote', vote });
-        // Some peers also get a conflicting vote, so correct nodes see equivocation first-hand.
-        if (this.byz.chance(0.2)) {
+        // Without a plan, some peers also get a conflicting vote, so that correct nodes see
+        // equivocation first-hand (with a plan that would give the plan away).
+        if (planned === null && this.byz.chance(0.2)) {
           const extra = signFor(valueIdOf(target) === valueIdOf(other) ? blockId : other);
           if (extra !== null) this.send(node.id, peer.id, { kind: 'vote', vote: extra });
         }
@@ -613,6 +631,13 @@ export class World {
   }
 
   private publishProposal(node: SimNode, height: number, round: number, polRound: number, blockId: BlockID, local: Input[]): void {
+    const split = this.splits.get(height);
+    if (node.is('equivocatingProposer') && split !== undefined && split.round < round) {
+      // After its split the coalition wants anything but the split's block decided: a fresh
+      // block, to everyone (its core would re-propose the block it saw a polka for).
+      polRound = -1;
+      blockId = this.makeValue(height, round, node.id, true);
+    }
     const sign = (b: BlockID): Proposal | null => {
       const res = node.signer.signProposal({ type: SignedMsgType.Proposal, height, round, polRound, blockId: b, timestamp: timeOf(this.now) });
       if (!res.ok) return null;
@@ -623,11 +648,16 @@ export class World {
     const p1 = sign(blockId);
     if (p1 === null) return;
     local.push({ kind: 'proposal', proposal: p1, signer: node.address });
-    if (node.is('equivocatingProposer')) {
+    if (node.is('equivocatingProposer') && (split === undefined || split.round === round)) {
       // Side A gets our block; side B another block, or nothing at all.
-      const p2 = this.byz.chance(0.5) ? sign(this.makeValue(height, round, node.id, this.byz.chance(0.8))) : null;
+      const p2 = this.byz.chance(0.85) ? sign(this.makeValue(height, round, node.id, this.byz.chance(0.8))) : null;
       this.proposalsSeen.set(`${height}/${round}`, p1.blockId);
       this.stageSplit(height, round, p1.blockId);
+      const split = this.splits.get(height);
+      this.trace(
+        `byz node ${node.id} proposes h${height} r${round}: ${short(valueIdOf(p1.blockId))} to side A, ${p2 === null ? 'nothing' : short(valueIdOf(p2.blockId))} to side B` +
+          (split?.round === round ? ` (split: side A ${[...split.sideA].join(',')}, victim ${split.victim}, ${split.lockSideA ? 'side A locks' : 'victim only'})` : ''),
+      );
       for (const peer of this.nodes) {
         if (peer.id === node.id) continue;
         const mine = this.sideOf(height, peer.id) ? p1 : p2;
@@ -635,10 +665,18 @@ export class World {
       }
       return;
     }
+    if (node.is('equivocatingProposer')) this.proposalsSeen.set(`${height}/${round}`, p1.blockId);
+    if (node.is('doubleVoter')) this.backLaterProposal(node, p1);
     const msg: NetMessage = { kind: 'proposal', proposal: p1 };
     node.own.push(msg);
     node.log.push(msg);
     this.broadcast(node.id, msg);
+    // A proposal with a POL round is only acceptable to whoever saw that round's polka (line
+    // 28): send the prevotes of that round along, as CometBFT's gossip does for a peer whose
+    // proposal has a POL round.
+    if (polRound >= 0) {
+      for (const m of node.log) if (m.kind === 'vote' && m.vote.type === SignedMsgType.Prevote && m.vote.round === polRound) this.broadcast(node.id, m);
+    }
   }
 
   private onDecide(node: SimNode, height: number, round: number, blockId: BlockID, commit: Commit): void {
@@ -750,6 +788,28 @@ export class World {
     this.splits.set(height, { round, value, victim: this.byz.pick([...sideA]), sideA, lockSideA: this.byz.chance(0.6) });
   }
 
+  /**
+   * After its split, a coalition member backs any other block proposed at that height with a
+   * prevote and a precommit to everyone at once, whatever its own core is doing (it may have
+   * decided and moved on). Only proposals whose signature is the round's proposer's count.
+   */
+  private backLaterProposal(node: SimNode, p: Proposal): void {
+    const split = this.splits.get(p.height);
+    if (split === undefined || p.round <= split.round || valueIdOf(p.blockId) === valueIdOf(split.value)) return;
+    const key = `${node.id}/${p.height}/${p.round}`;
+    const set = this.valsets[p.height];
+    const own = set?.getByAddress(node.address);
+    if (this.backed.has(key) || set === undefined || own === undefined || !Number.isSafeInteger(p.round) || p.round < 0 || p.round > 10_000) return;
+    const proposer = this.idByAddress.get(Buffer.from(proposerOf(set, p.round)).toString('hex'))!;
+    if (!this.crypto.verifyProposal(proposer, this.scenario.chainId, p, p.signature)) return;
+    this.backed.add(key);
+    this.proposalsSeen.set(`${p.height}/${p.round}`, p.blockId);
+    for (const type of [SignedMsgType.Prevote, SignedMsgType.Precommit] as const) {
+      const res = node.signer.signVote({ type, height: p.height, round: p.round, blockId: p.blockId, timestamp: timeOf(this.now) }, node.address, own.index);
+      if (res.ok) this.broadcast(node.id, { kind: 'vote', vote: res.signed });
+    }
+  }
+
   /** What the coalition votes towards `peer`, or null to follow its own core. */
   private coalitionVote(height: number, round: number, type: SignedMsgType, peer: number): BlockID | null {
     const split = this.splits.get(height);
@@ -848,6 +908,21 @@ export class World {
   private trace(line: string): void {
     this.opts.trace?.(`[${this.now}ms] ${line}`);
   }
+}
+
+/** What must survive a crash: the round state, the proposals, the validity verdicts and every tally. */
+function coreDigest(core: CoreState): string {
+  const r = core.round;
+  const id = (b: BlockID | null): string => (b === null ? '-' : short(valueIdOf(b)));
+  const parts = [`h${core.height} r${r.round} ${r.step} L${id(r.lockedValue)}@${r.lockedRound} V${id(r.validValue)}@${r.validRound}`];
+  parts.push(`flags ${r.awaitingValue} ${r.prevoteTimeoutScheduled} ${r.polkaCurrentDone} ${r.precommitTimeoutScheduled}`);
+  parts.push(`proposals ${[...core.proposals].map(([round, p]) => `${round}:${id(p.blockId)}`).join(',')}`);
+  parts.push(`validity ${[...core.validity].map(([v, ok]) => `${short(v)}=${ok}`).join(',')}`);
+  for (const [round, rv] of core.votes.rounds) {
+    const tally = (t: typeof rv.prevotes): string => [...t.power].map(([v, w]) => `${short(v)}=${w}`).join(',');
+    parts.push(`r${round} pv[${tally(rv.prevotes)}] pc[${tally(rv.precommits)}]`);
+  }
+  return parts.join(' | ');
 }
 
 /** The distinguishing part of a simulated block's value id: height, round, proposer, serial. */
