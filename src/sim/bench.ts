@@ -21,8 +21,8 @@ export function runCoreBench(validators: number, heights: number): BenchResult {
   const set = ValidatorSet.create(keys.map((k) => ({ pubKey: k.pubKey.bytes, votingPower: 10n })));
   const sets = [set];
   for (let h = 1; h <= heights; h++) sets.push(sets[h - 1]!.copyIncrementProposerPriority(1));
-  let cores: CoreState[] = keys.map((k) => initialState({ chainId: 'bench', address: k.pubKey.address }));
-  const queue: { node: number; input: Input }[] = [];
+  const cores: CoreState[] = keys.map((k) => initialState({ chainId: 'bench', address: k.pubKey.address }));
+  let queue: { node: number; input: Input }[] = [];
   let inputs = 0;
   let decided = 0;
   const started = performance.now();
@@ -71,12 +71,14 @@ export function runCoreBench(validators: number, heights: number): BenchResult {
   for (let h = 1; h <= heights; h++) {
     decided = 0;
     for (let i = 0; i < validators; i++) queue.push({ node: i, input: { kind: 'startHeight', height: h, validatorSet: sets[h - 1]!, lastCommit: null } });
-    for (let item = queue.shift(); item !== undefined; item = queue.shift()) {
+    for (let next = 0; next < queue.length; next++) {
+      const item = queue[next]!;
       const t = apply(cores[item.node]!, item.input);
       inputs++;
-      cores = cores.map((c, i) => (i === item.node ? t.state : c));
+      cores[item.node] = t.state;
       for (const e of t.effects) perform(item.node, e, h);
     }
+    queue = [];
     if (decided !== validators) throw new Error(`bench: only ${decided}/${validators} cores decided height ${h}`);
   }
   return { validators, heights, seconds: (performance.now() - started) / 1000, inputs };

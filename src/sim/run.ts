@@ -4,9 +4,12 @@ import { World, type RunStats, type Violation } from './world.js';
 
 export interface RunOptions extends ScenarioOverrides {
   /**
-   * Rounds a correct node may need at one height after GST. The weighted round robin gives
-   * every correct validator a turn within a bounded number of rounds; this bound leaves room
-   * for the Byzantine proposers' rounds and one or two rounds to resynchronise after GST.
+   * Rounds a correct node may be in at one height after GST before it decides. After GST a
+   * round with a correct proposer whose timeouts exceed the message delay decides (the sim's
+   * timeouts exceed the post-GST delay plus a gossip interval from round 0). Rounds are lost
+   * to Byzantine or silent proposers (at most two in a row with these scenarios' powers), to
+   * a proposer that is locked on a value others cannot yet accept, and to resynchronising the
+   * nodes' rounds once; 8 leaves a round or two of margin over that.
    */
   readonly roundsAfterGstBound?: number;
   readonly maxEvents?: number;
@@ -21,7 +24,7 @@ export interface RunResult {
   readonly wallMs: number;
 }
 
-export const DEFAULT_ROUNDS_AFTER_GST_BOUND = 12;
+export const DEFAULT_ROUNDS_AFTER_GST_BOUND = 8;
 export const DEFAULT_MAX_EVENTS = 3_000_000;
 
 export function runSeed(seed: number, opts: RunOptions = {}): RunResult {

@@ -838,7 +838,7 @@ export class World {
     const victim = set.getByIndex(this.byz.int(set.size))!;
     const base = { type: SignedMsgType.Prevote, height, round: node.core.round.round, blockId: this.fabricate(height, node.core.round.round), timestamp: timeOf(this.now) } as const;
     const blank = { extension: new Uint8Array(0), extensionSignature: new Uint8Array(0) };
-    switch (this.byz.int(5)) {
+    switch (this.byz.int(6)) {
       case 0: // a vote claiming to be from another validator, signed with our key
         this.send(node.id, peer, { kind: 'vote', vote: { ...base, ...blank, validatorAddress: victim.address, validatorIndex: set.getByAddress(victim.address)!.index, signature: this.crypto.signVote(node.id, this.scenario.chainId, base) } });
         return;
@@ -857,6 +857,14 @@ export class World {
         const real = node.archive.find((m) => m.kind === 'vote');
         if (real === undefined || real.kind !== 'vote') return;
         this.send(node.id, peer, { kind: 'vote', vote: { ...real.vote, validatorIndex: (real.vote.validatorIndex + 1) % set.size } });
+        return;
+      }
+      case 5: {
+        // our own vote, properly signed, for a height far ahead
+        const own = set.getByAddress(node.address);
+        if (own === undefined) return;
+        const far = { ...base, height: height + 5 };
+        this.send(node.id, peer, { kind: 'vote', vote: { ...far, ...blank, validatorAddress: node.address, validatorIndex: own.index, signature: this.crypto.signVote(node.id, this.scenario.chainId, far) } });
         return;
       }
       case 4: // a proposal for the current round with a signature that is not the proposer's

@@ -1,7 +1,7 @@
 // The core's entry point: inputs in, effects out, with the rules evaluated by the driver.
 import { describe, expect, it } from 'vitest';
 import { BlockIDFlag, SignedMsgType, type Commit } from '../../../src/codec/index.js';
-import { apply, DEFAULT_TIMEOUTS, valueIdOf, type CoreState, type Input } from '../../../src/consensus/core/index.js';
+import { apply, DEFAULT_TIMEOUTS, proposerOf, valueIdOf, type CoreState, type Input } from '../../../src/consensus/core/index.js';
 import { blockId, NIL, nonProposer, ofKind, precommit, prevote, proposal, proposerIndex, run, started, validatorSet, vote } from './helpers.js';
 
 const V = blockId(1);
@@ -161,6 +161,36 @@ describe('locking across rounds', () => {
     const r = run(s, { kind: 'timeout', timeout: 'precommit', height: 1, round: 0 });
     expect(ofKind(r.effects, 'publishProposal')).toEqual([{ kind: 'publishProposal', height: 1, round: 1, polRound: 0, blockId: V }]);
     expect(ofKind(r.effects, 'requestValue')).toEqual([]);
+  });
+});
+
+describe('proposer rotation', () => {
+  it('proposer(h, r) is the round-0 set incremented r times, weighted by power', () => {
+    const weighted = validatorSet([1n, 2n, 3n]);
+    const counts = new Map<string, number>();
+    for (let r = 0; r < 600; r++) {
+      const p = proposerOf(weighted, r);
+      const expected = r === 0 ? weighted.getProposer() : weighted.copyIncrementProposerPriority(r).getProposer();
+      expect(p).toEqual(expected.address);
+      const key = Buffer.from(p).toString('hex');
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    const byPower = weighted.validators.map((v) => [v.votingPower, counts.get(Buffer.from(v.address).toString('hex')) ?? 0] as const);
+    for (const [power, n] of byPower) expect(Math.abs(n - 100 * Number(power))).toBeLessThanOrEqual(2);
+  });
+
+  it('only the proposer of the proposal\'s own round is accepted, in later rounds too', () => {
+    const me = nonProposer(set, 0, 1, 2);
+    let s = run(started(set, me).state, ...[0, 1].flatMap((r) => [
+      { kind: 'timeout', timeout: 'propose', height: 1, round: r } as const,
+      { kind: 'timeout', timeout: 'prevote', height: 1, round: r } as const,
+      { kind: 'timeout', timeout: 'precommit', height: 1, round: r } as const,
+    ])).state;
+    expect(s.round.round).toBe(2);
+    const fromRound1Proposer: Input = { ...(proposal(set, 1, 2, V) as Extract<Input, { kind: 'proposal' }>), signer: proposerOf(set, 1) };
+    if (proposerIndex(set, 1) !== proposerIndex(set, 2)) expect(apply(s, fromRound1Proposer).ignored).toBe('not_proposer');
+    s = apply(s, proposal(set, 1, 2, V)).state;
+    expect(s.proposals.get(2)?.blockId).toBe(V);
   });
 });
 
