@@ -2,9 +2,11 @@
 // message, the file, field or flag), exit code 1. Stack traces only with TALLY_DEBUG=1.
 import { ConfigError } from '../config/index.js';
 import { LightInputError } from '../light/index.js';
-import { CliError, NotImplementedError } from './errors.js';
+import { ExecutionError } from '../execution/index.js';
+import { NodeError } from '../node/index.js';
+import { CliError } from './errors.js';
 
-const EXPECTED = [ConfigError, CliError, NotImplementedError, LightInputError];
+const EXPECTED = [ConfigError, CliError, LightInputError, NodeError, ExecutionError];
 
 export function reportError(command: string, e: unknown, env: NodeJS.ProcessEnv = process.env): void {
   const debug = env.TALLY_DEBUG === '1';

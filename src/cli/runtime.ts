@@ -1,14 +1,32 @@
-// The seam between the CLI and the node. `tally start` loads and validates everything, then
-// calls startNode(); the node assembly (stores, consensus, p2p, RPC — src/node/) replaces the body
-// below with its own start, which should resolve only when the node has stopped (after SIGINT or
-// SIGTERM) and reject with a one-line error when it cannot run.
+// The seam between the CLI and the node: `tally start` loads and validates everything, then
+// runs the node until SIGINT/SIGTERM (resolves) or a fatal error (rejects with it).
 import type { Config, LoadedHome, Logger } from '../config/index.js';
-import { NotImplementedError } from './errors.js';
+import { TallyNode } from '../node/index.js';
 
 export type StartNode = (config: Config, home: LoadedHome, logger: Logger) => Promise<void>;
 
-export const startNode: StartNode = async (_config, home) => {
-  throw new NotImplementedError(
-    `the node runtime is not implemented yet (validated home ${home.dir}: chain ${home.genesis.chainId}, node ${home.nodeKey.id})`,
-  );
+export const startNode: StartNode = async (config, home, logger) => {
+  const node = await TallyNode.start(config, home, logger);
+  const rpc = node.rpcAddress();
+  logger.info({ rpc: rpc ? `tcp://${rpc.host}:${rpc.port}` : undefined, height: node.consensus?.chainState.lastBlockHeight }, 'node started');
+  await new Promise<void>((resolve, reject) => {
+    let stopping = false;
+    const stop = (err?: Error): void => {
+      if (stopping) return;
+      stopping = true;
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      void node.stop().then(
+        () => (err ? reject(err) : resolve()),
+        (e: unknown) => reject(err ?? e),
+      );
+    };
+    const onSignal = (signal: NodeJS.Signals): void => {
+      logger.info({ signal }, 'stopping');
+      stop();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    node.onFatal((e) => stop(e));
+  });
 };

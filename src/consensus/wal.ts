@@ -2,7 +2,7 @@
 // resumes where it stopped. Frames are [crc32 (4, BE) | length (4, BE) | payload]. A torn or
 // corrupt tail — the normal result of a crash mid-write — is cut off with a warning; it never
 // stops the node from starting (a CometBFT pain point).
-import { closeSync, existsSync, fdatasyncSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { fsyncDir } from '../fsutil/index.js';
 import { dirname } from 'node:path';
@@ -68,6 +68,7 @@ export class WAL {
   /** Opens (creating if needed), truncating a torn or corrupt tail. */
   static open(path: string, maxRecordBytes = DEFAULT_MAX_RECORD_BYTES): WALOpenResult {
     const created = !existsSync(path);
+    if (created) mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     const buf = created ? Buffer.alloc(0) : readFileSync(path);
     const { records, end, reason } = scan(buf, maxRecordBytes);
     let truncated: WALOpenResult['truncated'];

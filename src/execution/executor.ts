@@ -60,7 +60,7 @@ export const EMPTY_COMMIT: Commit = Object.freeze({ height: 0, round: 0, blockId
 export interface MempoolPort {
   reapMaxBytesMaxGas(maxBytes: number, maxGas: number): Uint8Array[];
   /** Removes committed txs; runs under the mempool's lock while the app commits. */
-  update(height: number, txs: readonly Uint8Array[], results: readonly ExecTxResult[]): Promise<void>;
+  update(height: number, txs: readonly Uint8Array[], results: readonly ExecTxResult[], limits: { maxDataBytes: number; maxGas: bigint }): void | Promise<void>;
   /** Holds the mempool's lock around `fn` (no CheckTx runs against a half-committed app). */
   withLock<T>(fn: () => Promise<T>): Promise<T>;
 }
@@ -183,7 +183,7 @@ export class BlockExecutor {
     const response = await this.finalize(state, block);
     await this.m.stateStore.saveFinalizeBlockResponse(h.height, encodeResponseFinalizeBlock(response));
     const next = updateState(state, blockId, h, response);
-    const retainHeight = await this.commit(h.height, block.data.txs, response.txResults);
+    const retainHeight = await this.commit(h.height, block.data.txs, response.txResults, next);
     await this.finish(block, blockId, response, next, retainHeight);
     return { state: next, response, retainHeight };
   }
@@ -230,10 +230,14 @@ export class BlockExecutor {
   }
 
   /** App Commit with the mempool locked, then the mempool drops what the block included. */
-  async commit(height: number, txs: readonly Uint8Array[], results: readonly ExecTxResult[]): Promise<number> {
+  async commit(height: number, txs: readonly Uint8Array[], results: readonly ExecTxResult[], state?: State): Promise<number> {
+    // What any later block can hold: the mempool refuses txs that could never fit one.
+    const limits = state
+      ? { maxDataBytes: maxDataBytes(maxBlockBytes(state), 0, state.validators.size), maxGas: state.consensusParams.block.maxGas }
+      : { maxDataBytes: -1, maxGas: -1n };
     const run = async (): Promise<number> => {
       const { retainHeight } = await this.m.app.commit();
-      await this.m.mempool?.update(height, txs, results);
+      await this.m.mempool?.update(height, txs, results, limits);
       return retainHeight;
     };
     return this.m.mempool ? this.m.mempool.withLock(run) : run();

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initHome, readNodeKey } from '../../src/config/index.js';
 import { ROOT } from '../helpers/shared.js';
-import { BIN, ok, tally, type Run } from '../helpers/tally.js';
+import { BIN, ok, startTally, tally, type Run } from '../helpers/tally.js';
 
 
 function expectCleanFailure(r: Run, ...fragments: string[]): void {
@@ -137,24 +137,32 @@ describe.concurrent('tally CLI', () => {
     expectCleanFailure(r, 'tally start: ', `home ${home} is not initialised`, join(home, 'config/config.toml'), 'tally init');
   });
 
-  it('start validates, logs what it loaded (with overrides) and reports the missing runtime', async () => {
+  it('start loads the home (logging what it loaded, with overrides), runs a validator, and stops cleanly on SIGTERM', async () => {
     const home = shared;
     const id = sharedId;
-    const r = await tally(['start', '--home', home, '--rpc.laddr', 'tcp://127.0.0.1:36657', '--log_format', 'json', '--consensus.timeout_commit=250ms']);
-    expect(r.code).toBe(1);
-    const line = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
-    expect(line).toMatchObject({ msg: 'Loaded home', module: 'main', chain_id: 'cli-chain', node_id: id, rpc_laddr: 'tcp://127.0.0.1:36657', p2p_laddr: '/ip4/0.0.0.0/tcp/26656' });
-    expect(line.validator_address).toMatch(/^[0-9A-F]{40}$/);
-    expect(r.stderr.trim()).toBe(`tally start: the node runtime is not implemented yet (validated home ${home}: chain cli-chain, node ${id})`);
+    const node = startTally(['start', '--home', home, '--rpc.laddr', 'tcp://127.0.0.1:0', '--log_format', 'json', '--consensus.timeout_commit=50ms']);
+    try {
+      await node.waitFor(/"height":2,.*"msg":"committed block"/);
+    } finally {
+      expect(await node.stop()).toBe(0);
+    }
+    const lines = node.output().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const loaded = lines.find((l) => l.msg === 'Loaded home')!;
+    expect(loaded).toMatchObject({ module: 'main', chain_id: 'cli-chain', node_id: id, rpc_laddr: 'tcp://127.0.0.1:0', p2p_laddr: '/ip4/0.0.0.0/tcp/26656' });
+    expect(loaded.validator_address).toMatch(/^[0-9A-F]{40}$/);
+    expect(lines.some((l) => l.msg === 'stopping' && l.signal === 'SIGTERM')).toBe(true);
   });
 
   it('start --init-if-missing initialises first', async () => {
     const home = dir();
-    const r = await tally(['start', '--home', home, '--init-if-missing']);
-    expect(r.code).toBe(1);
-    expect(r.stdout).toContain('Generated genesis file');
-    expect(r.stdout).toContain('Loaded home');
-    expect(r.stderr).toContain('the node runtime is not implemented yet');
+    const node = startTally(['start', '--home', home, '--init-if-missing', '--rpc.laddr', 'tcp://127.0.0.1:0', '--consensus.timeout_commit=50ms']);
+    try {
+      await node.waitFor(/committed block/);
+    } finally {
+      expect(await node.stop()).toBe(0);
+    }
+    expect(node.output()).toContain('Generated genesis file');
+    expect(node.output()).toContain('Loaded home');
     for (const f of HOME_FILES) expect(existsSync(join(home, f)), f).toBe(true);
   });
 

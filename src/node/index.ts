@@ -1,0 +1,1 @@
+export { TallyNode, NodeError } from './node.js';

@@ -1,0 +1,205 @@
+// A Tally node assembled from its parts, started and stopped in a fixed order: stores → app →
+// handshake → mempool → consensus → RPC; stopped in reverse. Everything is built from the
+// loaded home (config, genesis, keys).
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { serialize, type Application, type SerializedApplication } from '../abci/index.js';
+import { CounterApp, KVStoreApp } from '../apps/index.js';
+import { toHex } from '../codec/index.js';
+import { COMETBFT_COMPAT_VERSION, TALLY_VERSION, forModule, type Config, type LoadedHome } from '../config/index.js';
+import { ConsensusEngine, LOOPBACK_NETWORK } from '../consensus/engine.js';
+import { BlockExecutor, handshake, stateFromGenesis } from '../execution/index.js';
+import { Mempool, mempoolOptionsFromConfig } from '../mempool/index.js';
+import { FileSigner } from '../privval/index.js';
+import { RpcServer, DEFAULT_RPC_SERVER_OPTIONS } from '../rpc/index.js';
+import { BlockIndex, BlockStore, StateStore, TxIndex } from '../store/index.js';
+import { parseTcpUrl } from '../config/index.js';
+import { buildRoutes } from '../rpc/routes.js';
+import { TxWaiters } from '../rpc/tx-waiters.js';
+
+export class NodeError extends Error {
+  override readonly name = 'NodeError';
+}
+
+interface Closable {
+  close(): Promise<void>;
+}
+
+async function openApp(config: Config, dbDir: string, logger: Logger): Promise<{ app: Application; close: () => Promise<void> }> {
+  switch (config.proxyApp) {
+    case 'kvstore': {
+      const app = await KVStoreApp.open({ dir: join(dbDir, 'kvstore'), logger: forModule(logger, 'app') });
+      return { app, close: () => app.close() };
+    }
+    case 'counter': {
+      const app = new CounterApp();
+      return { app, close: async () => {} };
+    }
+    default:
+      throw new NodeError(`proxy_app ${JSON.stringify(config.proxyApp)} is not an application this node can run in-process (kvstore, counter)`);
+  }
+}
+
+export class TallyNode {
+  private readonly closers: Closable[] = [];
+  private engine: ConsensusEngine | undefined;
+  private rpc: RpcServer | undefined;
+  private fatalError: Error | undefined;
+  private readonly fatalListeners: ((e: Error) => void)[] = [];
+
+  private constructor(
+    readonly config: Config,
+    readonly home: LoadedHome,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Opens everything and starts consensus and the RPC server. */
+  static async start(config: Config, home: LoadedHome, logger: Logger): Promise<TallyNode> {
+    const node = new TallyNode(config, home, logger);
+    try {
+      await node.open();
+    } catch (e) {
+      await node.stop();
+      throw e;
+    }
+    return node;
+  }
+
+  /** Called once if the node cannot go on (e.g. its app hash diverged from the chain). */
+  onFatal(listener: (e: Error) => void): void {
+    if (this.fatalError) listener(this.fatalError);
+    else this.fatalListeners.push(listener);
+  }
+
+  get consensus(): ConsensusEngine | undefined {
+    return this.engine;
+  }
+
+  rpcAddress(): { host: string; port: number } | undefined {
+    return this.rpc?.address();
+  }
+
+  private async open(): Promise<void> {
+    const { config, home, logger } = this;
+    const dbDir = home.paths.dbDir;
+    const genesis = home.genesis;
+
+    const blockStore = new BlockStore({ path: join(dbDir, 'blockstore.db') });
+    const stateStore = new StateStore({ path: join(dbDir, 'state.db') });
+    const txIndex = new TxIndex({ path: join(dbDir, 'tx_index.db') });
+    const blockIndex = new BlockIndex({ path: join(dbDir, 'block_index.db') });
+    for (const s of [blockStore, stateStore, txIndex, blockIndex]) {
+      await s.open();
+      this.closers.push(s);
+    }
+
+    const opened = await openApp(config, dbDir, logger);
+    this.closers.push({ close: opened.close });
+    const app: SerializedApplication = serialize(opened.app);
+
+    const txWaiters = new TxWaiters();
+    const stored = await stateStore.load();
+    const mempool = new Mempool(mempoolOptionsFromConfig(config.mempool, { height: stored?.lastBlockHeight ?? 0 }), { app, logger: forModule(logger, 'mempool') });
+    this.closers.push({ close: () => mempool.stop() });
+    const executor = new BlockExecutor({
+      app,
+      blockStore,
+      stateStore,
+      txIndex,
+      blockIndex,
+      mempool,
+      logger: forModule(logger, 'state'),
+      onApplied: (a) => txWaiters.blockApplied(a),
+    });
+    const initial = stored ?? stateFromGenesis(genesis);
+    if (initial.chainId !== genesis.chainId)
+      throw new NodeError(`the stored state is for chain ${initial.chainId}, but genesis.json is for ${genesis.chainId}: wrong home or db_dir?`);
+    const { state, replayed } = await handshake(initial, { genesis, app, blockStore, stateStore, executor, logger: forModule(logger, 'handshake'), version: TALLY_VERSION });
+    logger.info({ height: state.lastBlockHeight, appHash: toHex(state.appHash), replayed }, 'handshake complete');
+
+    const privKey = home.privValidatorKey.privKey;
+    const isValidator = state.validators.hasAddress(privKey.pubKey.address) || state.nextValidators.hasAddress(privKey.pubKey.address);
+    const signer = FileSigner.open(privKey, home.paths.privValidatorStateFile);
+    if (!config.consensus.createEmptyBlocks) logger.warn({}, 'consensus.create_empty_blocks = false is not supported yet: blocks are produced continuously');
+    const c = config.consensus;
+    this.engine = new ConsensusEngine(
+      {
+        chainId: genesis.chainId,
+        walPath: home.paths.walFile,
+        timeouts: {
+          propose: c.timeoutProposeMs,
+          proposeDelta: c.timeoutProposeDeltaMs,
+          prevote: c.timeoutPrevoteMs,
+          prevoteDelta: c.timeoutPrevoteDeltaMs,
+          precommit: c.timeoutPrecommitMs,
+          precommitDelta: c.timeoutPrecommitDeltaMs,
+          commit: c.timeoutCommitMs,
+        },
+      },
+      {
+        executor,
+        blockStore,
+        app,
+        signer: isValidator ? signer : null,
+        network: LOOPBACK_NETWORK,
+        logger: forModule(logger, 'consensus'),
+        onFatal: (e) => this.fatal(e),
+      },
+    );
+    await this.engine.start(state);
+    this.closers.push({ close: () => this.engine!.stop() });
+
+    const laddr = parseTcpUrl(config.rpc.laddr);
+    if (typeof laddr === 'string') throw new NodeError(`rpc.laddr: ${laddr}`); // validated at load; kept for type safety
+    this.rpc = new RpcServer(
+      {
+        ...DEFAULT_RPC_SERVER_OPTIONS,
+        host: laddr.host,
+        port: laddr.port,
+        maxBodyBytes: config.rpc.maxBodyBytes,
+        maxOpenConnections: config.rpc.maxOpenConnections,
+        maxWebsocketClients: config.rpc.maxSubscriptionClients,
+        corsAllowedOrigins: config.rpc.corsAllowedOrigins,
+      },
+      {
+        logger: forModule(logger, 'rpc'),
+        methods: buildRoutes({
+          config,
+          genesis,
+          nodeId: home.nodeKey.id,
+          version: COMETBFT_COMPAT_VERSION,
+          tallyVersion: TALLY_VERSION,
+          validatorPubKey: privKey.pubKey.bytes,
+          blockStore,
+          stateStore,
+          txIndex,
+          blockIndex,
+          app,
+          mempool,
+          consensus: this.engine,
+          txWaiters,
+        }),
+      },
+    );
+    await this.rpc.start();
+    this.closers.push({ close: () => this.rpc!.stop() });
+  }
+
+  private fatal(e: Error): void {
+    if (this.fatalError) return;
+    this.fatalError = e;
+    for (const l of this.fatalListeners) l(e);
+  }
+
+  /** Stops in reverse order of start; safe to call twice. */
+  async stop(): Promise<void> {
+    while (this.closers.length) {
+      const c = this.closers.pop()!;
+      try {
+        await c.close();
+      } catch (e) {
+        this.logger.warn({ err: (e as Error).message }, 'error while stopping');
+      }
+    }
+  }
+}
