@@ -1,5 +1,5 @@
-// One simulated run: the network, the nodes' shells around the real consensus core, the
-// Byzantine behaviours, and the recording of everything the properties are checked on.
+// One simulated run: the network, the nodes' shells around the real consensus core, and the
+// Byzantine nodes' sending (their plan is in coalition.ts); checker.ts judges the run.
 //
 // A node's shell does what the real one (consensus/ driver) does, minus sockets and disks:
 // checks signatures and membership at the boundary, de-duplicates, buffers next-height
@@ -7,16 +7,20 @@
 // core, logs every input it feeds (the WAL) and replays that log after a crash, re-sends its
 // own messages when it makes no progress, and answers "status" requests with commits
 // (catch-up).
-import { BlockIDFlag, SignedMsgType, ZERO_BLOCK_ID, isZeroBlockID, type BlockID, type Commit, type Proposal, type Timestamp, type Vote } from '../codec/index.js';
+import { BlockIDFlag, SignedMsgType, ZERO_BLOCK_ID, isZeroBlockID, type BlockID, type Commit, type Proposal, type Vote } from '../codec/index.js';
 import { bytesEqual } from '../crypto/index.js';
 import { apply, initialState, proposerOf, valueIdOf, type CoreState, type Decision, type Effect, type Input, type ValueId } from '../consensus/core/index.js';
 import type { ValidatorSet } from '../types/validator-set.js';
 import { nodeKey, validatorSets } from './chain.js';
+import { Checker, type Violation } from './checker.js';
+import { Coalition } from './coalition.js';
 import { FAST_CRYPTO, REAL_CRYPTO, type SimCrypto } from './crypto.js';
 import { EventQueue } from './events.js';
+import { coreDigest, short, timeOf } from './format.js';
 import { Prng, hashString } from './prng.js';
 import type { ByzantineKind, Scenario } from './scenario.js';
 import { SimSigner } from './signer.js';
+import { ValueRegistry } from './values.js';
 
 export type NetMessage =
   | { readonly kind: 'proposal'; readonly proposal: Proposal }
@@ -33,12 +37,7 @@ type SimEvent =
   | { readonly t: 'restart'; readonly node: number }
   | { readonly t: 'gst' };
 
-export type Property = 'agreement' | 'validity' | 'termination' | 'double-sign' | 'evidence' | 'rounds-after-gst' | 'recovery' | 'exception';
-
-export interface Violation {
-  readonly property: Property;
-  readonly detail: string;
-}
+export type { Property, Violation } from './checker.js';
 
 export interface RunStats {
   events: number;
@@ -53,21 +52,8 @@ export interface RunStats {
   restarts: number;
 }
 
-interface ValueInfo {
-  readonly height: number;
-  readonly round: number;
-  readonly proposer: number;
-  readonly valid: boolean;
-  proposed: boolean;
-}
-
 const MAX_FUTURE = 2000;
 const MAX_ARCHIVE = 300;
-const EPOCH_SECONDS = 1_700_000_000;
-
-function timeOf(ms: number): Timestamp {
-  return { seconds: EPOCH_SECONDS + Math.floor(ms / 1000), nanos: (ms % 1000) * 1_000_000 };
-}
 
 function heightOf(msg: NetMessage): number {
   switch (msg.kind) {
@@ -139,47 +125,11 @@ export class World {
   private readonly valsets: ValidatorSet[];
   private readonly nodes: SimNode[];
   private readonly idByAddress = new Map<string, number>();
-  private readonly values = new Map<ValueId, ValueInfo>();
-  private valueCounter = 0;
-  /**
-   * The Byzantine coalition (every `doubleVoter` and `equivocatingProposer`, colluding). At
-   * most once per height it stages a split in some round r: the block v of that round (its
-   * own proposal, shown only to side A of the network, or a correct proposer's) gets the
-   * coalition's prevotes on side A and its precommits at a single "victim" of side A, so the
-   * victim may decide v while the rest of side A locks on v without deciding and side B
-   * neither locks nor decides. In later rounds it votes for any other block proposed and nil
-   * for v. A correct core stays safe; a core with a broken locking or quorum rule lets the
-   * others decide a different block.
-   */
-  private readonly splits = new Map<
-    number,
-    {
-      readonly round: number;
-      readonly value: BlockID;
-      readonly victim: number;
-      readonly sideA: ReadonlySet<number>;
-      /** Whether side A gets the coalition's prevotes (it locks) or only the victim does. */
-      readonly lockSideA: boolean;
-    }
-  >();
-  /** The first proposal the coalition saw for each `${height}/${round}`. */
-  private readonly proposalsSeen = new Map<string, BlockID>();
-  /** `${node}/${height}/${round}` where a coalition member already backed a later proposal. */
-  private readonly backed = new Set<string>();
+  private readonly values: ValueRegistry;
+  private readonly coalition: Coalition;
+  private readonly checker: Checker;
   private gstPassed = false;
   private finished = false;
-
-  // What the properties are checked on.
-  readonly violations: Violation[] = [];
-  private readonly decided = new Map<number, { value: ValueId; node: number }>();
-  /** `${node}/${height}/${round}/${type}` → the value the node's key signed there. */
-  private readonly signedVotes = new Map<string, ValueId>();
-  /** Per correct node: vote slot `${height}/${round}/${type}/${index}` → values its core accepted. */
-  private readonly observed = new Map<number, Map<string, Set<ValueId>>>();
-  /** Per correct node: the slots it produced evidence for. */
-  private readonly evidenced = new Map<number, Set<string>>();
-  /** `${node}/${height}` → rounds the node was in after GST. */
-  private readonly roundsAfterGst = new Map<string, Set<number>>();
   readonly stats: RunStats = { events: 0, inputs: 0, messages: 0, decisions: 0, virtualTimeMs: 0, maxRoundsAfterGst: 0, evidence: 0, rejected: {}, restarts: 0 };
 
   constructor(
@@ -192,6 +142,8 @@ export class World {
     this.byz = root.fork('byz');
     this.crypto = scenario.realSignatures ? REAL_CRYPTO : FAST_CRYPTO;
     this.valsets = validatorSets(scenario);
+    this.values = new ValueRegistry(scenario.seed);
+    this.checker = new Checker(opts.roundsAfterGstBound, (line) => this.trace(line));
     this.nodes = scenario.nodes.map((spec) => {
       const address = nodeKey(spec.id).pubKey.address;
       this.idByAddress.set(Buffer.from(address).toString('hex'), spec.id);
@@ -201,6 +153,11 @@ export class World {
         initialState({ chainId: scenario.chainId, address, timeouts: scenario.timeouts, mutations: byzantine === null ? scenario.mutations : {} });
       return new SimNode(spec.id, address, byzantine, signer, fresh);
     });
+    this.coalition = new Coalition(scenario.seed, this.nodes, this.valsets, this.byz, this.nodes.some((n) => n.is('doubleVoter')));
+  }
+
+  get violations(): readonly Violation[] {
+    return this.checker.violations;
   }
 
   // ---- the run ----------------------------------------------------------------------------
@@ -226,7 +183,10 @@ export class World {
       this.dispatch(next.event);
     }
     this.stats.virtualTimeMs = this.now;
-    this.finalChecks();
+    this.stats.maxRoundsAfterGst = this.checker.maxRoundsAfterGst;
+    const h = s.heights;
+    const missing = this.finished ? [] : this.nodes.filter((n) => n.correct && n.blocks.size < h).map((n) => `node ${n.id} at h${n.blocks.size + 1} r${n.core.round.round} ${n.core.round.step}`);
+    this.checker.finish(missing, `not all correct nodes decided ${h} heights by t=${this.now}ms (${this.stats.events} events)`);
   }
 
   private dispatch(e: SimEvent): void {
@@ -256,7 +216,7 @@ export class World {
         return;
       case 'gst':
         this.gstPassed = true;
-        for (const node of this.nodes) if (node.correct && node.alive && node.core.height > 0) this.noteRound(node);
+        for (const node of this.nodes) if (node.correct && node.alive && node.core.height > 0) this.checker.inRoundAfterGst(node.id, node.core.height, node.core.round.round);
         return;
     }
   }
@@ -347,10 +307,9 @@ export class World {
 
   /** After a restart at the height it crashed in, a node's core must be exactly what it was. */
   private checkRecovery(node: SimNode, replayed: number): void {
-    const digest = coreDigest(node.core);
-    if (node.crashDigest !== null && node.core.height === Number(node.crashDigest.slice(1, node.crashDigest.indexOf(' '))) && digest !== node.crashDigest)
-      this.violate('recovery', `node ${node.id} replayed ${replayed} WAL entries into ${digest}, but crashed in ${node.crashDigest}`);
+    const crashed = node.crashDigest;
     node.crashDigest = null;
+    if (crashed !== null && crashed.startsWith(`h${node.core.height} `)) this.checker.recovered(node.id, replayed, coreDigest(node.core), crashed);
   }
 
   private gossip(node: SimNode): void {
@@ -416,11 +375,11 @@ export class World {
         const input = msg.kind === 'vote' ? this.checkVote(node, msg.vote) : this.checkProposal(node, msg.proposal);
         if (input === null) return;
         if (msg.kind === 'proposal' && node.byzantine !== null) {
-          node.knownValues.push(msg.proposal.blockId);
-          const key = `${msg.proposal.height}/${msg.proposal.round}`;
-          if (!this.proposalsSeen.has(key)) this.proposalsSeen.set(key, msg.proposal.blockId);
+          const p = msg.proposal;
+          node.knownValues.push(p.blockId);
+          this.coalition.sawProposal(p.height, p.round, p.blockId);
           // With a proposer of its own the coalition waits for its own round to split.
-          if (!this.nodes.some((n) => n.is('equivocatingProposer'))) this.stageSplit(msg.proposal.height, msg.proposal.round, msg.proposal.blockId);
+          if (!this.nodes.some((n) => n.is('equivocatingProposer'))) this.coalition.stage(p.height, p.round, p.blockId);
         }
         node.log.push(msg);
         this.feed(node, input);
@@ -493,29 +452,17 @@ export class World {
     }
   }
 
-  private noteRound(node: SimNode): void {
-    const key = `${node.id}/${node.core.height}`;
-    let rounds = this.roundsAfterGst.get(key);
-    if (rounds === undefined) this.roundsAfterGst.set(key, (rounds = new Set()));
-    rounds.add(node.core.round.round);
-  }
-
   private observe(node: SimNode, input: Input, ignored: string | null, before: CoreState): void {
-    if (this.gstPassed && (node.core.round.round !== before.round.round || node.core.height !== before.height)) this.noteRound(node);
-    if (input.kind !== 'vote' || !(ignored === null || ignored === 'duplicate' || ignored === 'equivocation')) return;
-    const v = input.vote;
-    let slots = this.observed.get(node.id);
-    if (slots === undefined) this.observed.set(node.id, (slots = new Map()));
-    const slot = `${v.height}/${v.round}/${v.type}/${v.validatorIndex}`;
-    let values = slots.get(slot);
-    if (values === undefined) slots.set(slot, (values = new Set()));
-    values.add(valueIdOf(v.blockId));
+    const core = node.core;
+    if (this.gstPassed && (core.round.round !== before.round.round || core.height !== before.height)) this.checker.inRoundAfterGst(node.id, core.height, core.round.round);
+    // Counted, or recognised as another vote of an equivocator: the core has seen it.
+    if (input.kind === 'vote' && (ignored === null || ignored === 'duplicate' || ignored === 'equivocation')) this.checker.voteAccepted(node.id, input.vote);
   }
 
   private perform(node: SimNode, e: Effect, local: Input[]): void {
     switch (e.kind) {
       case 'publishVote': {
-        if (node.correct) this.checkSignRequest(node, e.height, e.round, e.type, e.blockId);
+        if (node.correct) this.checker.signRequested(node.id, e.height, e.round, e.type, valueIdOf(e.blockId));
         if (node.replaying) return;
         this.publishVote(node, e.type, e.height, e.round, e.blockId, local);
         return;
@@ -529,7 +476,7 @@ export class World {
         this.queue.push(this.now + e.durationMs, { t: 'input', node: node.id, incarnation: node.incarnation, input: { kind: 'timeout', timeout: e.timeout, height: e.height, round: e.round } });
         return;
       case 'requestValue': {
-        const blockId = this.makeValue(e.height, e.round, node.id, true);
+        const blockId = this.values.make(e.height, e.round, node.id, true);
         this.queue.push(this.now + this.app.range(0, this.scenario.appDelayMax), {
           t: 'input',
           node: node.id,
@@ -539,8 +486,7 @@ export class World {
         return;
       }
       case 'validateValue': {
-        const info = this.values.get(valueIdOf(e.blockId));
-        const valid = info !== undefined && info.valid && info.height === e.height;
+        const valid = this.values.isValid(e.blockId, e.height);
         this.queue.push(this.now + this.app.range(0, this.scenario.appDelayMax), {
           t: 'input',
           node: node.id,
@@ -554,20 +500,10 @@ export class World {
         return;
       case 'evidence': {
         this.stats.evidence++;
-        if (!node.correct) return;
-        const v = e.evidence.voteA;
-        let set = this.evidenced.get(node.id);
-        if (set === undefined) this.evidenced.set(node.id, (set = new Set()));
-        set.add(`${v.height}/${v.round}/${v.type}/${v.validatorIndex}`);
+        if (node.correct) this.checker.evidence(node.id, e.evidence.voteA);
         return;
       }
     }
-  }
-
-  private checkSignRequest(node: SimNode, height: number, round: number, type: SignedMsgType, blockId: BlockID): void {
-    const signed = this.signedVotes.get(`${node.id}/${height}/${round}/${type}`);
-    if (signed !== undefined && signed !== valueIdOf(blockId))
-      this.violate('double-sign', `correct node ${node.id} asked to sign ${SignedMsgType[type]} h${height} r${round} for ${short(valueIdOf(blockId))} after signing ${short(signed)}`);
   }
 
   private publishVote(node: SimNode, type: SignedMsgType.Prevote | SignedMsgType.Precommit, height: number, round: number, blockId: BlockID, local: Input[]): void {
@@ -578,10 +514,7 @@ export class World {
         this.trace(`node ${node.id} signer refused ${SignedMsgType[type]} h${height} r${round}: ${res.refusal}`);
         return null;
       }
-      if (node.correct) {
-        const key = `${node.id}/${height}/${round}/${type}`;
-        if (!this.signedVotes.has(key)) this.signedVotes.set(key, valueIdOf(b));
-      }
+      if (node.correct) this.checker.signed(node.id, height, round, type, valueIdOf(b));
       return res.signed;
     };
 
@@ -599,8 +532,8 @@ export class World {
       if (own !== null) local.push({ kind: 'vote', vote: own });
       for (const peer of this.nodes) {
         if (peer.id === node.id) continue;
-        const planned = this.coalitionVote(height, round, type, peer.id);
-        const target = planned ?? (this.sideOf(height, peer.id) ? blockId : other);
+        const planned = this.coalition.vote(height, round, type, peer.id);
+        const target = planned ?? (this.coalition.sideOf(height, peer.id) ? blockId : other);
         const vote = signFor(target);
         if (vote !== null) this.send(node.id, peer.id, { kind: 'vote', vote });
         // Without a plan, some peers also get a conflicting vote, so that correct nodes see
@@ -631,18 +564,17 @@ export class World {
   }
 
   private publishProposal(node: SimNode, height: number, round: number, polRound: number, blockId: BlockID, local: Input[]): void {
-    const split = this.splits.get(height);
+    const split = this.coalition.splitAt(height);
     if (node.is('equivocatingProposer') && split !== undefined && split.round < round) {
       // After its split the coalition wants anything but the split's block decided: a fresh
       // block, to everyone (its core would re-propose the block it saw a polka for).
       polRound = -1;
-      blockId = this.makeValue(height, round, node.id, true);
+      blockId = this.values.make(height, round, node.id, true);
     }
     const sign = (b: BlockID): Proposal | null => {
       const res = node.signer.signProposal({ type: SignedMsgType.Proposal, height, round, polRound, blockId: b, timestamp: timeOf(this.now) });
       if (!res.ok) return null;
-      const info = this.values.get(valueIdOf(b));
-      if (info !== undefined) info.proposed = true;
+      this.values.markProposed(b);
       return res.signed;
     };
     const p1 = sign(blockId);
@@ -650,22 +582,22 @@ export class World {
     local.push({ kind: 'proposal', proposal: p1, signer: node.address });
     if (node.is('equivocatingProposer') && (split === undefined || split.round === round)) {
       // Side A gets our block; side B another block, or nothing at all.
-      const p2 = this.byz.chance(0.85) ? sign(this.makeValue(height, round, node.id, this.byz.chance(0.8))) : null;
-      this.proposalsSeen.set(`${height}/${round}`, p1.blockId);
-      this.stageSplit(height, round, p1.blockId);
-      const split = this.splits.get(height);
+      const p2 = this.byz.chance(0.85) ? sign(this.values.make(height, round, node.id, this.byz.chance(0.8))) : null;
+      this.coalition.sawProposal(height, round, p1.blockId);
+      this.coalition.stage(height, round, p1.blockId);
+      const split = this.coalition.splitAt(height);
       this.trace(
         `byz node ${node.id} proposes h${height} r${round}: ${short(valueIdOf(p1.blockId))} to side A, ${p2 === null ? 'nothing' : short(valueIdOf(p2.blockId))} to side B` +
           (split?.round === round ? ` (split: side A ${[...split.sideA].join(',')}, victim ${split.victim}, ${split.lockSideA ? 'side A locks' : 'victim only'})` : ''),
       );
       for (const peer of this.nodes) {
         if (peer.id === node.id) continue;
-        const mine = this.sideOf(height, peer.id) ? p1 : p2;
+        const mine = this.coalition.sideOf(height, peer.id) ? p1 : p2;
         if (mine !== null) this.send(node.id, peer.id, { kind: 'proposal', proposal: mine });
       }
       return;
     }
-    if (node.is('equivocatingProposer')) this.proposalsSeen.set(`${height}/${round}`, p1.blockId);
+    if (node.is('equivocatingProposer')) this.coalition.sawProposal(height, round, p1.blockId);
     if (node.is('doubleVoter')) this.backLaterProposal(node, p1);
     const msg: NetMessage = { kind: 'proposal', proposal: p1 };
     node.own.push(msg);
@@ -688,55 +620,15 @@ export class World {
     if (!node.correct) return;
     this.stats.decisions++;
     const value = valueIdOf(blockId);
-    const rounds = this.roundsAfterGst.get(`${node.id}/${height}`)?.size ?? 0;
-    if (rounds > this.stats.maxRoundsAfterGst) this.stats.maxRoundsAfterGst = rounds;
-    if (rounds > this.opts.roundsAfterGstBound)
-      this.violate('rounds-after-gst', `node ${node.id} needed ${rounds} rounds after GST at h${height} (bound ${this.opts.roundsAfterGstBound})`);
-
-    const first = this.decided.get(height);
-    if (first === undefined) this.decided.set(height, { value, node: node.id });
-    else if (first.value !== value) this.violate('agreement', `h${height}: node ${first.node} decided ${short(first.value)}, node ${node.id} decided ${short(value)}`);
-    const info = this.values.get(value);
-    if (info === undefined || !info.proposed || !info.valid || info.height !== height)
-      this.violate('validity', `node ${node.id} decided ${short(value)} at h${height}: ${info === undefined ? 'never built' : !info.proposed ? 'never proposed' : !info.valid ? 'invalid' : `built for h${info.height}`}`);
-
+    this.checker.decision(node.id, height, value, this.values.get(value));
     this.finished = this.nodes.every((n) => !n.correct || n.blocks.size >= this.scenario.heights);
   }
 
-  // ---- values -----------------------------------------------------------------------------
-
-  /** A new block for (height, round) built by `proposer`; `valid` is what ProcessProposal will say. */
-  private makeValue(height: number, round: number, proposer: number, valid: boolean): BlockID {
-    const n = ++this.valueCounter;
-    const hash = new Uint8Array(32);
-    const view = new DataView(hash.buffer);
-    view.setUint32(0, this.scenario.seed >>> 0);
-    view.setUint32(4, height);
-    view.setUint32(8, round);
-    view.setUint32(12, proposer);
-    view.setUint32(16, n);
-    view.setUint32(20, valid ? 1 : 0);
-    const partsHash = hash.slice();
-    partsHash[31] = 0xff;
-    const blockId: BlockID = { hash, partSetHeader: { total: 1, hash: partsHash } };
-    this.values.set(valueIdOf(blockId), { height, round, proposer, valid, proposed: false });
-    return blockId;
-  }
-
-  /** A block no one proposed (never registered: the application would reject it). */
-  private fabricate(height: number, round: number): BlockID {
-    const hash = new Uint8Array(32);
-    const view = new DataView(hash.buffer);
-    view.setUint32(0, 0xdeadbeef);
-    view.setUint32(4, height);
-    view.setUint32(8, round);
-    view.setUint32(12, this.byz.u32());
-    return { hash, partSetHeader: { total: 1, hash: hash.slice() } };
-  }
+  // ---- Byzantine values and sending ------------------------------------------------------
 
   private randomValue(node: SimNode, height: number, round: number): BlockID {
     const x = this.byz.int(3);
-    if (x === 0 || node.knownValues.length === 0) return x === 1 ? this.fabricate(height, round) : ZERO_BLOCK_ID;
+    if (x === 0 || node.knownValues.length === 0) return x === 1 ? this.values.fabricate(height, round, this.byz) : ZERO_BLOCK_ID;
     return this.byz.pick(node.knownValues);
   }
 
@@ -746,46 +638,17 @@ export class World {
     const known = node.knownValues.filter((b) => valueIdOf(b) !== id);
     if (!isZeroBlockID(value) && (known.length === 0 || this.byz.chance(0.4))) return ZERO_BLOCK_ID;
     if (known.length > 0) return this.byz.pick(known);
-    return this.fabricate(height, round);
+    return this.values.fabricate(height, round, this.byz);
   }
-
-  // ---- Byzantine sending ------------------------------------------------------------------
 
   /** Send `a` to one side and `b` (if any) to the other; some peers get both. */
   private split(node: SimNode, height: number, a: NetMessage, b: NetMessage | null): void {
     for (const peer of this.nodes) {
       if (peer.id === node.id) continue;
-      const mine = this.sideOf(height, peer.id) || b === null ? a : b;
+      const mine = this.coalition.sideOf(height, peer.id) || b === null ? a : b;
       this.send(node.id, peer.id, mine);
       if (b !== null && this.byz.chance(0.3)) this.send(node.id, peer.id, mine === a ? b : a);
     }
-  }
-
-  /**
-   * Stage the coalition's split of `height` at `round` on block `value`, once per height.
-   * Either side A gets the coalition's prevotes for v (so it locks on v without deciding:
-   * against the locking rule) or only the victim does (so the victim alone may decide on too
-   * few precommits: against the decision threshold). Side A is the smallest random set of correct validators that reaches a polka with the
-   * coalition's votes, leaving out the next round's proposer: it will not be locked, so it
-   * proposes a fresh block there. The victim, who alone gets the coalition's precommits, is
-   * in side A.
-   */
-  private stageSplit(height: number, round: number, value: BlockID): void {
-    if (this.splits.has(height) || !this.nodes.some((n) => n.is('doubleVoter'))) return;
-    const set = this.valsets[height]!;
-    const total = set.totalVotingPower();
-    const power = (id: number): bigint => set.getByAddress(this.nodes[id]!.address)?.validator.votingPower ?? 0n;
-    let weight = this.nodes.filter((n) => !n.correct).reduce((w, n) => w + power(n.id), 0n);
-    const next = proposerOf(set, round + 1);
-    const candidates = this.byz.shuffle(this.nodes.filter((n) => n.correct && power(n.id) > 0n && !bytesEqual(n.address, next)).map((n) => n.id));
-    const sideA = new Set<number>();
-    for (const id of candidates) {
-      if (3n * weight > 2n * total) break;
-      sideA.add(id);
-      weight += power(id);
-    }
-    if (sideA.size === 0) return;
-    this.splits.set(height, { round, value, victim: this.byz.pick([...sideA]), sideA, lockSideA: this.byz.chance(0.6) });
   }
 
   /**
@@ -794,39 +657,16 @@ export class World {
    * decided and moved on). Only proposals whose signature is the round's proposer's count.
    */
   private backLaterProposal(node: SimNode, p: Proposal): void {
-    const split = this.splits.get(p.height);
-    if (split === undefined || p.round <= split.round || valueIdOf(p.blockId) === valueIdOf(split.value)) return;
-    const key = `${node.id}/${p.height}/${p.round}`;
     const set = this.valsets[p.height];
     const own = set?.getByAddress(node.address);
-    if (this.backed.has(key) || set === undefined || own === undefined || !Number.isSafeInteger(p.round) || p.round < 0 || p.round > 10_000) return;
+    if (set === undefined || own === undefined || !Number.isSafeInteger(p.round) || p.round < 0 || p.round > 10_000) return;
     const proposer = this.idByAddress.get(Buffer.from(proposerOf(set, p.round)).toString('hex'))!;
     if (!this.crypto.verifyProposal(proposer, this.scenario.chainId, p, p.signature)) return;
-    this.backed.add(key);
-    this.proposalsSeen.set(`${p.height}/${p.round}`, p.blockId);
+    if (!this.coalition.shouldBack(node.id, p.height, p.round, p.blockId)) return;
     for (const type of [SignedMsgType.Prevote, SignedMsgType.Precommit] as const) {
       const res = node.signer.signVote({ type, height: p.height, round: p.round, blockId: p.blockId, timestamp: timeOf(this.now) }, node.address, own.index);
       if (res.ok) this.broadcast(node.id, { kind: 'vote', vote: res.signed });
     }
-  }
-
-  /** What the coalition votes towards `peer`, or null to follow its own core. */
-  private coalitionVote(height: number, round: number, type: SignedMsgType, peer: number): BlockID | null {
-    const split = this.splits.get(height);
-    if (split === undefined || round < split.round) return null;
-    if (round === split.round) {
-      if (!this.sideOf(height, peer)) return ZERO_BLOCK_ID;
-      return peer === split.victim || (type === SignedMsgType.Prevote && split.lockSideA) ? split.value : ZERO_BLOCK_ID;
-    }
-    const proposed = this.proposalsSeen.get(`${height}/${round}`);
-    return proposed !== undefined && valueIdOf(proposed) !== valueIdOf(split.value) ? proposed : ZERO_BLOCK_ID;
-  }
-
-  /** Which side of the coalition's split a node is on at a height (a fixed random half before the split). */
-  private sideOf(height: number, node: number): boolean {
-    const split = this.splits.get(height);
-    if (split !== undefined) return split.sideA.has(node);
-    return (hashString(`${this.scenario.seed}/${height}/${node}`) & 1) === 0;
   }
 
   /** Messages the shell boundary must reject, sent by a `forger` at each gossip tick. */
@@ -836,7 +676,7 @@ export class World {
     const peer = this.byz.pick(this.others(node));
     const set = this.valsets[height]!;
     const victim = set.getByIndex(this.byz.int(set.size))!;
-    const base = { type: SignedMsgType.Prevote, height, round: node.core.round.round, blockId: this.fabricate(height, node.core.round.round), timestamp: timeOf(this.now) } as const;
+    const base = { type: SignedMsgType.Prevote, height, round: node.core.round.round, blockId: this.values.fabricate(height, node.core.round.round, this.byz), timestamp: timeOf(this.now) } as const;
     const blank = { extension: new Uint8Array(0), extensionSignature: new Uint8Array(0) };
     switch (this.byz.int(6)) {
       case 0: // a vote claiming to be from another validator, signed with our key
@@ -876,26 +716,7 @@ export class World {
     }
   }
 
-  // ---- checks -----------------------------------------------------------------------------
-
-  private violate(property: Property, detail: string): void {
-    this.violations.push({ property, detail });
-    this.trace(`VIOLATION ${property}: ${detail}`);
-  }
-
-  private finalChecks(): void {
-    const h = this.scenario.heights;
-    if (!this.finished) {
-      const missing = this.nodes.filter((n) => n.correct && n.blocks.size < h).map((n) => `node ${n.id} at h${n.blocks.size + 1} r${n.core.round.round} ${n.core.round.step}`);
-      this.violate('termination', `not all correct nodes decided ${h} heights by t=${this.now}ms (${this.stats.events} events): ${missing.join(', ')}`);
-    }
-    for (const [node, slots] of this.observed) {
-      const reported = this.evidenced.get(node) ?? new Set<string>();
-      for (const [slot, values] of slots) {
-        if (values.size > 1 && !reported.has(slot)) this.violate('evidence', `node ${node} saw ${values.size} different votes at h/r/type/index ${slot} and produced no evidence`);
-      }
-    }
-  }
+  // ---- tracing ------------------------------------------------------------------------------
 
   private traceTransition(node: SimNode, input: Input, before: CoreState, after: CoreState): void {
     const b = before.round;
@@ -916,24 +737,4 @@ export class World {
   private trace(line: string): void {
     this.opts.trace?.(`[${this.now}ms] ${line}`);
   }
-}
-
-/** What must survive a crash: the round state, the proposals, the validity verdicts and every tally. */
-function coreDigest(core: CoreState): string {
-  const r = core.round;
-  const id = (b: BlockID | null): string => (b === null ? '-' : short(valueIdOf(b)));
-  const parts = [`h${core.height} r${r.round} ${r.step} L${id(r.lockedValue)}@${r.lockedRound} V${id(r.validValue)}@${r.validRound}`];
-  parts.push(`flags ${r.awaitingValue} ${r.prevoteTimeoutScheduled} ${r.polkaCurrentDone} ${r.precommitTimeoutScheduled}`);
-  parts.push(`proposals ${[...core.proposals].map(([round, p]) => `${round}:${id(p.blockId)}`).join(',')}`);
-  parts.push(`validity ${[...core.validity].map(([v, ok]) => `${short(v)}=${ok}`).join(',')}`);
-  for (const [round, rv] of core.votes.rounds) {
-    const tally = (t: typeof rv.prevotes): string => [...t.power].map(([v, w]) => `${short(v)}=${w}`).join(',');
-    parts.push(`r${round} pv[${tally(rv.prevotes)}] pc[${tally(rv.precommits)}]`);
-  }
-  return parts.join(' | ');
-}
-
-/** The distinguishing part of a simulated block's value id: height, round, proposer, serial. */
-function short(value: ValueId): string {
-  return value === '' ? 'nil' : `${value.slice(8, 16)}.${value.slice(16, 24)}.${value.slice(24, 32)}.${value.slice(32, 40)}`.replace(/\b0+(?=[0-9a-f])/g, '');
 }
