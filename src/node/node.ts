@@ -119,7 +119,9 @@ export class TallyNode {
 
     const privKey = home.privValidatorKey.privKey;
     const isValidator = state.validators.hasAddress(privKey.pubKey.address) || state.nextValidators.hasAddress(privKey.pubKey.address);
-    const signer = FileSigner.open(privKey, home.paths.privValidatorStateFile);
+    // TALLY_PRIVVAL_AUDIT_LOG: a forensic log of every signature (see FileSignerOptions).
+    const auditLogPath = process.env.TALLY_PRIVVAL_AUDIT_LOG;
+    const signer = FileSigner.open(privKey, home.paths.privValidatorStateFile, auditLogPath ? { auditLogPath } : {});
     if (!config.consensus.createEmptyBlocks) logger.warn({}, 'consensus.create_empty_blocks = false is not supported yet: blocks are produced continuously');
     const c = config.consensus;
     this.engine = new ConsensusEngine(

@@ -7,6 +7,7 @@ export {
   signStateFromJson,
   signStateToJson,
   type Signer,
+  type FileSignerOptions,
   type LastSignState,
   type DoubleSignKind,
 } from './signer.js';

@@ -1,7 +1,7 @@
 // The file signer: the one place a validator's key signs consensus messages. Its last-sign state
 // (height, round, step, sign-bytes, signature) is made durable before a signature leaves this
 // module, so no crash — at any point — can make it sign two different things at one HRS.
-import { existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, fsyncSync, openSync, readFileSync } from 'node:fs';
 import {
   ProtoReader,
   SignedMsgType,
@@ -129,6 +129,15 @@ function signedTimestamp(signBytes: Uint8Array, field: number): Timestamp | unde
   }
 }
 
+export interface FileSignerOptions {
+  /**
+   * Append every signature this signer returns, as a JSON line {height, round, step, sign_bytes,
+   * signature}, fsynced before it is returned. For forensics and crash tests: it proves after
+   * the fact that no height/round/step was ever signed with two different sign-bytes.
+   */
+  readonly auditLogPath?: string;
+}
+
 export class FileSigner implements Signer {
   private state: LastSignState;
 
@@ -136,15 +145,16 @@ export class FileSigner implements Signer {
     private readonly key: PrivKey,
     private readonly statePath: string,
     state: LastSignState,
+    private readonly opts: FileSignerOptions,
   ) {
     this.state = state;
   }
 
   /** Opens the signer with its state file, creating a zero state if the file does not exist. */
-  static open(key: PrivKey, statePath: string): FileSigner {
+  static open(key: PrivKey, statePath: string, opts: FileSignerOptions = {}): FileSigner {
     if (!existsSync(statePath)) {
       writeFileAtomicSync(statePath, signStateToJson(INITIAL_SIGN_STATE));
-      return new FileSigner(key, statePath, INITIAL_SIGN_STATE);
+      return new FileSigner(key, statePath, INITIAL_SIGN_STATE, opts);
     }
     let text: string;
     try {
@@ -152,7 +162,19 @@ export class FileSigner implements Signer {
     } catch (e) {
       throw new SignerStateError(`cannot read: ${(e as Error).message}`, statePath);
     }
-    return new FileSigner(key, statePath, signStateFromJson(text, statePath));
+    return new FileSigner(key, statePath, signStateFromJson(text, statePath), opts);
+  }
+
+  private audit(height: number, round: number, step: SignStep, signBytes: Uint8Array, signature: Uint8Array): void {
+    const path = this.opts.auditLogPath;
+    if (!path) return;
+    appendFileSync(path, `${JSON.stringify({ height, round, step, sign_bytes: toHex(signBytes), signature: toBase64(signature) })}\n`);
+    const fd = openSync(path, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
   }
 
   get pubKey(): PubKey {
@@ -177,6 +199,7 @@ export class FileSigner implements Signer {
       signature = this.key.sign(signBytes);
       this.persist({ height: vote.height, round: vote.round, step, signature, signBytes });
     }
+    this.audit(vote.height, vote.round, step, signBytes, signature);
     // Extensions are not protected against double signing: they are app data, verified by the
     // app, and a re-sign after a restart must be able to produce one (CometBFT does the same).
     let extensionSignature = EMPTY;
@@ -190,10 +213,12 @@ export class FileSigner implements Signer {
     const signBytes = proposalSignBytes(chainId, proposal);
     if (this.checkHRS(proposal.height, proposal.round, SignStep.Propose)) {
       const reuse = this.reuseSignature(signBytes, 6, (t) => proposalSignBytes(chainId, { ...proposal, timestamp: t }));
+      this.audit(proposal.height, proposal.round, SignStep.Propose, this.state.signBytes, reuse.signature);
       return { ...proposal, timestamp: reuse.timestamp, signature: reuse.signature };
     }
     const signature = this.key.sign(signBytes);
     this.persist({ height: proposal.height, round: proposal.round, step: SignStep.Propose, signature, signBytes });
+    this.audit(proposal.height, proposal.round, SignStep.Propose, signBytes, signature);
     return { ...proposal, signature };
   }
 

@@ -121,3 +121,18 @@ describe('file signer', () => {
     expect(() => s.signVote(CHAIN, vote({ height: 1 }), false)).not.toThrow();
   });
 });
+
+describe('audit log', () => {
+  test('records every returned signature, re-signs included, one JSON line each', () => {
+    const log = join(dir, `audit-${n++}.jsonl`);
+    const s = FileSigner.open(key, freshPath(), { auditLogPath: log });
+    const a = s.signVote(CHAIN, vote(), false);
+    const again = s.signVote(CHAIN, vote({ timestamp: { seconds: 5000, nanos: 0 } }), false);
+    s.signVote(CHAIN, vote({ type: SignedMsgType.Precommit }), false);
+    const lines = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { height: number; round: number; step: number; sign_bytes: string; signature: string });
+    expect(lines.map((l) => l.step)).toEqual([SignStep.Prevote, SignStep.Prevote, SignStep.Precommit]);
+    expect(lines[0]!.signature).toBe(Buffer.from(a.signature).toString('base64'));
+    expect(lines[1]).toEqual(lines[0]); // the re-sign returned the same bytes and signature
+    expect(again.signature).toEqual(a.signature);
+  });
+});
