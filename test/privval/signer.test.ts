@@ -136,3 +136,18 @@ describe('audit log', () => {
     expect(again.signature).toEqual(a.signature);
   });
 });
+
+describe('interrupted state writes', () => {
+  test('a write torn before its rename leaves the previous state intact and usable', () => {
+    const path = freshPath();
+    const s = FileSigner.open(key, path);
+    const first = s.signVote(CHAIN, vote(), false);
+    // what a crash mid-write leaves: a partial temp file beside the real one, never the real one torn
+    const base = path.split('/').pop()!;
+    writeFileSync(join(dir, `.${base}.99999.deadbeef.tmp`), '{"height":"5","rou');
+    const reopened = FileSigner.open(key, path);
+    expect(reopened.lastSignState.height).toBe(5);
+    expect(reopened.signVote(CHAIN, vote({ timestamp: { seconds: 7, nanos: 0 } }), false).signature).toEqual(first.signature);
+    expect(() => reopened.signVote(CHAIN, vote({ blockId: blockB }), false)).toThrow(DoubleSignError);
+  });
+});
