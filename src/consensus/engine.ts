@@ -22,7 +22,6 @@ import {
   type DuplicateVoteEvidence,
 } from '../codec/index.js';
 import { bytesEqual, nodeBackend } from '../crypto/index.js';
-import { VerifyVoteExtensionStatus, type Application } from '../abci/index.js';
 import type { BlockExecutor } from '../execution/index.js';
 import { nextHeight } from '../execution/index.js';
 import { DoubleSignError, type Signer } from '../privval/index.js';
@@ -67,8 +66,6 @@ export interface DecidedBlock {
 export interface EngineModules {
   readonly executor: BlockExecutor;
   readonly blockStore: BlockStore;
-  /** Wrapped with abci's serialize(); used for vote extensions. */
-  readonly app: Application;
   /** null for a node that follows without voting. */
   readonly signer: Signer | null;
   readonly network: ConsensusNetwork;
@@ -260,10 +257,7 @@ export class ConsensusEngine {
     if (this.extensionsEnabled(vote.height) && vote.type === SignedMsgType.Precommit && !isZeroBlockID(vote.blockId)) {
       if (!nodeBackend.verify(v.pubKey, voteExtensionSignBytes(this.opts.chainId, vote), vote.extensionSignature)) return false;
       const own = this.m.signer && bytesEqual(this.m.signer.pubKey.address, vote.validatorAddress);
-      if (!own) {
-        const r = await this.m.app.verifyVoteExtension({ hash: vote.blockId.hash, validatorAddress: vote.validatorAddress, height: vote.height, voteExtension: vote.extension });
-        if (r.status !== VerifyVoteExtensionStatus.Accept) return false;
-      }
+      if (!own && !(await this.m.executor.verifyVoteExtension(vote))) return false;
     }
     return true;
   }
@@ -454,19 +448,7 @@ export class ConsensusEngine {
     if (entry) timestamp = later(timestamp, addOneMs(entry.block.header.time));
     let extension: Uint8Array = new Uint8Array(0);
     const extend = type === SignedMsgType.Precommit && !isZeroBlockID(blockId) && this.extensionsEnabled(height);
-    if (extend && entry) {
-      const r = await this.m.app.extendVote({
-        hash: blockId.hash,
-        height,
-        time: entry.block.header.time,
-        txs: entry.block.data.txs,
-        proposedLastCommit: { round: 0, votes: [] },
-        misbehavior: [],
-        nextValidatorsHash: entry.block.header.nextValidatorsHash,
-        proposerAddress: entry.block.header.proposerAddress,
-      });
-      extension = r.voteExtension;
-    }
+    if (extend && entry) extension = await this.m.executor.extendVote(this.state, entry.block);
     this.wal?.sync(); // every input that led here is durable before we sign
     const vote = this.sign(() => signer.signVote(
       this.opts.chainId,

@@ -19,6 +19,7 @@ import {
 import { bytesEqual } from '../crypto/index.js';
 import {
   ProcessProposalStatus,
+  VerifyVoteExtensionStatus,
   encodeResponseFinalizeBlock,
   type Application,
   type ResponseFinalizeBlock,
@@ -163,6 +164,27 @@ export class BlockExecutor {
     });
     if (resp.status !== ProcessProposalStatus.Accept) return { valid: false, reason: `the application rejected the proposal (status ${resp.status})` };
     return { valid: true };
+  }
+
+  /** The app's vote extension for a precommit on `block` (vote extensions enabled). */
+  async extendVote(state: State, block: Block): Promise<Uint8Array> {
+    const r = await this.m.app.extendVote({
+      hash: headerHash(block.header),
+      height: block.header.height,
+      time: block.header.time,
+      txs: block.data.txs,
+      proposedLastCommit: commitInfo(block.lastCommit, state.lastValidators),
+      misbehavior: misbehavior(block.evidence),
+      nextValidatorsHash: block.header.nextValidatorsHash,
+      proposerAddress: block.header.proposerAddress,
+    });
+    return r.voteExtension;
+  }
+
+  /** The app's verdict on another validator's vote extension. */
+  async verifyVoteExtension(vote: { blockId: BlockID; validatorAddress: Uint8Array; height: number; extension: Uint8Array }): Promise<boolean> {
+    const r = await this.m.app.verifyVoteExtension({ hash: vote.blockId.hash, validatorAddress: vote.validatorAddress, height: vote.height, voteExtension: vote.extension });
+    return r.status === VerifyVoteExtensionStatus.Accept;
   }
 
   /**

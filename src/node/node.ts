@@ -141,7 +141,6 @@ export class TallyNode {
       {
         executor,
         blockStore,
-        app,
         signer: isValidator ? signer : null,
         network: LOOPBACK_NETWORK,
         logger: forModule(logger, 'consensus'),

@@ -59,7 +59,7 @@ async function startNode(dir: string, genesis: GenesisDoc, key = testKeys(1)[0]!
   const signer = FileSigner.open(key, join(dir, 'priv_validator_state.json'));
   const engine = new ConsensusEngine(
     { chainId: genesis.chainId, timeouts: TIMEOUTS, walPath: join(dir, 'cs.wal') },
-    { executor, blockStore, app: sapp, signer, network: LOOPBACK_NETWORK, logger: quiet, onFatal: (e) => { throw e; } },
+    { executor, blockStore, signer, network: LOOPBACK_NETWORK, logger: quiet, onFatal: (e) => { throw e; } },
   );
   await engine.start(state);
   const node: Node = {
