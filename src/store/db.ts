@@ -85,12 +85,26 @@ export abstract class LevelStore {
   /** One atomic LevelDB write; `sync` waits for fsync (durability before acknowledgement). */
   protected async writeBatch(ops: readonly BatchOp[], sync: boolean): Promise<void> {
     if (ops.length === 0) return;
-    await this.db.batch(ops.map((o) => ({ ...o })), { sync });
+    // The chained form: abstract-level's array form validates and copies every operation and
+    // measured 8x slower here (200 ms against 26 ms for 10,000 puts).
+    const batch = this.db.batch();
+    for (const o of ops) {
+      if (o.type === 'put') batch.put(o.key, o.value);
+      else batch.del(o.key);
+    }
+    await batch.write({ sync });
   }
 
   protected async getRaw(key: Uint8Array): Promise<Uint8Array | undefined> {
     const v = await this.db.get(key);
     return v === undefined ? undefined : Uint8Array.from(v);
+  }
+
+  /** Many keys in one round trip to the database (one await per key costs a thread-pool hop each). */
+  protected async getManyRaw(keys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
+    if (keys.length === 0) return [];
+    const values = await this.db.getMany([...keys]);
+    return values.map((v) => (v === undefined ? undefined : Uint8Array.from(v)));
   }
 
   /** Decode stored bytes; a failure means the database is damaged, so it says which record. */
@@ -132,16 +146,24 @@ export function concatBytes(...parts: readonly Uint8Array[]): Uint8Array {
 
 export function u64(n: number): Uint8Array {
   if (!Number.isSafeInteger(n) || n < 0) throw new StoreError('invalid_argument', `not a height: ${n}`, { value: n });
+  // Written byte by byte: a DataView per key was a tenth of indexing time.
   const b = new Uint8Array(8);
-  new DataView(b.buffer).setBigUint64(0, BigInt(n));
+  const hi = Math.floor(n / 0x100000000);
+  const lo = n >>> 0;
+  b[0] = hi >>> 24;
+  b[1] = (hi >>> 16) & 0xff;
+  b[2] = (hi >>> 8) & 0xff;
+  b[3] = hi & 0xff;
+  b[4] = lo >>> 24;
+  b[5] = (lo >>> 16) & 0xff;
+  b[6] = (lo >>> 8) & 0xff;
+  b[7] = lo & 0xff;
   return b;
 }
 
 export function u32(n: number): Uint8Array {
   if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new StoreError('invalid_argument', `not a uint32: ${n}`, { value: n });
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, n);
-  return b;
+  return Uint8Array.of(n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
 }
 
 export function readU64(b: Uint8Array, off: number): number {
@@ -154,8 +176,14 @@ export function readU32(b: Uint8Array, off: number): number {
 
 /** A string inside a key: 4-byte length, then UTF-8, so no separator can be forged by content. */
 export function keyString(s: string): Uint8Array {
-  const bytes = utf8.encode(s);
-  return concatBytes(u32(bytes.length), bytes);
+  const n = Buffer.byteLength(s, 'utf8');
+  const out = new Uint8Array(4 + n);
+  out[0] = n >>> 24;
+  out[1] = (n >>> 16) & 0xff;
+  out[2] = (n >>> 8) & 0xff;
+  out[3] = n & 0xff;
+  Buffer.from(out.buffer, out.byteOffset + 4, n).write(s, 'utf8');
+  return out;
 }
 
 /** Reads a keyString at `off`; returns the string and the offset after it, or undefined if malformed. */

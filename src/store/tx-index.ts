@@ -88,8 +88,10 @@ export class TxIndex extends LevelStore {
       });
       const deletions: BatchOp[] = [];
       const puts: BatchOp[] = [];
-      for (const { hash, ...record } of winners.values()) {
-        const old = await this.getRaw(recordKey(hash));
+      const entries = [...winners.values()];
+      const olds = await this.getManyRaw(entries.map((e) => recordKey(e.hash)));
+      for (const [i, { hash, ...record }] of entries.entries()) {
+        const old = olds[i];
         if (old) {
           const previous = this.decode('TxResult', old, readTxResultRecord, { hash: hexUpper(hash) });
           if (previous.result.code === 0 && record.result.code !== 0) continue;
