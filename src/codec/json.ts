@@ -6,16 +6,25 @@
 import { DecodeError } from './errors.js';
 import {
   BlockIDFlag,
+  SignedMsgType,
+  type Block,
   type BlockID,
   type Commit,
   type CommitSig,
   type ConsensusParams,
   type Duration,
+  type Event,
+  type Evidence,
+  type ExecTxResult,
   type Header,
+  type Proof,
+  type Proposal,
   type Timestamp,
   type Validator,
+  type Vote,
 } from './model.js';
 import { ZERO_BLOCK_ID, ZERO_TIME } from './messages.js';
+import type { BlockMeta } from './storage.js';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
@@ -370,6 +379,162 @@ export function consensusParamsFromJson(v: Json | undefined, path: string, defau
     },
     version: { app: version?.app === undefined ? defaults.version.app : asUint64(version.app, `${path}.version.app`) },
     abci: { voteExtensionsEnableHeight: int(abci, 'vote_extensions_enable_height', defaults.abci.voteExtensionsEnableHeight, 'abci') },
+  };
+}
+
+// ---- RPC forms: blocks, votes, evidence, results ------------------------------------------
+
+/** A commit as CometBFT serves it; the initial block's absent last commit is the empty commit clients expect. */
+function lastCommitToJson(c: Commit | null): JsonObject {
+  return commitToJson(c ?? { height: 0, round: 0, blockId: ZERO_BLOCK_ID, signatures: [] });
+}
+
+/** types.Block: {header, data: {txs}, evidence: {evidence}, last_commit}. */
+export function blockToJson(b: Block): JsonObject {
+  return {
+    header: headerToJson(b.header),
+    data: { txs: b.data.txs.map(toBase64) },
+    evidence: { evidence: b.evidence.map(evidenceToJson) },
+    last_commit: lastCommitToJson(b.lastCommit),
+  };
+}
+
+/** types.BlockMeta (`blockchain`): block_size and num_txs are Go ints, hence strings. */
+export function blockMetaToJson(m: BlockMeta): JsonObject {
+  return { block_id: blockIdToJson(m.blockId), block_size: String(m.blockSize), header: headerToJson(m.header), num_txs: String(m.numTxs) };
+}
+
+/** Nil byte slices are null in CometBFT's JSON, present ones base64. */
+const bytesOrNull = (b: Uint8Array): Json => (b.length ? toBase64(b) : null);
+
+export function voteToJson(v: Vote): JsonObject {
+  return {
+    type: v.type,
+    height: String(v.height),
+    round: v.round,
+    block_id: blockIdToJson(v.blockId),
+    timestamp: formatTime(v.timestamp),
+    validator_address: toHex(v.validatorAddress),
+    validator_index: v.validatorIndex,
+    signature: bytesOrNull(v.signature),
+    extension: bytesOrNull(v.extension),
+    extension_signature: bytesOrNull(v.extensionSignature),
+  };
+}
+
+export function voteFromJson(v: Json | undefined, path: string): Vote {
+  const o = asObject(v, path);
+  const type = asInt32(o.type, `${path}.type`);
+  if (type !== SignedMsgType.Prevote && type !== SignedMsgType.Precommit) throw new DecodeError(`vote type must be 1 (prevote) or 2 (precommit), got ${type}`, `${path}.type`);
+  return {
+    type,
+    height: asHeight(o.height, `${path}.height`),
+    round: asInt32(o.round, `${path}.round`),
+    blockId: blockIdFromJson(o.block_id, `${path}.block_id`),
+    timestamp: asTime(o.timestamp, `${path}.timestamp`),
+    validatorAddress: asHexBytes(o.validator_address, `${path}.validator_address`),
+    validatorIndex: asInt32(o.validator_index, `${path}.validator_index`),
+    signature: asBase64Bytes(o.signature, `${path}.signature`),
+    extension: asBase64Bytes(o.extension, `${path}.extension`),
+    extensionSignature: asBase64Bytes(o.extension_signature, `${path}.extension_signature`),
+  };
+}
+
+export function proposalToJson(p: Proposal): JsonObject {
+  return {
+    type: p.type,
+    height: String(p.height),
+    round: p.round,
+    pol_round: p.polRound,
+    block_id: blockIdToJson(p.blockId),
+    timestamp: formatTime(p.timestamp),
+    signature: bytesOrNull(p.signature),
+  };
+}
+
+export const DUPLICATE_VOTE_EVIDENCE_TYPE = 'tendermint/DuplicateVoteEvidence';
+
+/** Evidence in CometBFT's amino-style envelope; the untagged Go fields keep their Go names. */
+export function evidenceToJson(e: Evidence): JsonObject {
+  return {
+    type: DUPLICATE_VOTE_EVIDENCE_TYPE,
+    value: {
+      vote_a: voteToJson(e.voteA),
+      vote_b: voteToJson(e.voteB),
+      TotalVotingPower: e.totalVotingPower.toString(),
+      ValidatorPower: e.validatorPower.toString(),
+      Timestamp: formatTime(e.timestamp),
+    },
+  };
+}
+
+export function evidenceFromJson(v: Json | undefined, path = 'evidence'): Evidence {
+  const o = asObject(v, path);
+  const type = asString(o.type, `${path}.type`);
+  if (type !== DUPLICATE_VOTE_EVIDENCE_TYPE) throw new DecodeError(`unsupported evidence type ${JSON.stringify(type.slice(0, 60))} (only ${DUPLICATE_VOTE_EVIDENCE_TYPE})`, `${path}.type`);
+  const val = asObject(o.value, `${path}.value`);
+  return {
+    kind: 'duplicate_vote',
+    voteA: voteFromJson(val.vote_a, `${path}.value.vote_a`),
+    voteB: voteFromJson(val.vote_b, `${path}.value.vote_b`),
+    totalVotingPower: val.TotalVotingPower === undefined ? 0n : asInt64(val.TotalVotingPower, `${path}.value.TotalVotingPower`),
+    validatorPower: val.ValidatorPower === undefined ? 0n : asInt64(val.ValidatorPower, `${path}.value.ValidatorPower`),
+    timestamp: val.Timestamp === undefined || val.Timestamp === null ? ZERO_TIME : asTime(val.Timestamp, `${path}.value.Timestamp`),
+  };
+}
+
+/** abci.Event: attribute keys and values are plain strings (0.38), with the index flag. */
+export function eventsToJson(events: readonly Event[]): Json[] {
+  return events.map((e) => ({ type: e.type, attributes: e.attributes.map((a) => ({ key: a.key, value: a.value, index: a.index })) }));
+}
+
+/**
+ * abci.ExecTxResult (also the shape of ResponseCheckTx), as CometBFT's jsonpb marshaller emits
+ * it: every field present, int64 as strings, empty data as null.
+ */
+export function execTxResultToJson(r: ExecTxResult): JsonObject {
+  return {
+    code: r.code,
+    data: bytesOrNull(r.data),
+    log: r.log,
+    info: r.info,
+    gas_wanted: r.gasWanted.toString(),
+    gas_used: r.gasUsed.toString(),
+    events: eventsToJson(r.events),
+    codespace: r.codespace,
+  };
+}
+
+export const EMPTY_EXEC_TX_RESULT: ExecTxResult = Object.freeze({ code: 0, data: EMPTY, log: '', info: '', gasWanted: 0n, gasUsed: 0n, events: [], codespace: '' });
+
+/** abci.ValidatorUpdate: the key is a crypto.PublicKey oneof, which CometBFT's JSON writes as {Sum: …}. */
+export function validatorUpdateToJson(u: { readonly pubKey: Uint8Array; readonly power: bigint }): JsonObject {
+  return { pub_key: { Sum: { type: 'tendermint.crypto.PublicKey_Ed25519', value: { ed25519: toBase64(u.pubKey) } } }, power: u.power.toString() };
+}
+
+/** A partial ConsensusParams (FinalizeBlock's updates): only the sections present; null for none. */
+export function consensusParamUpdatesToJson(p: Partial<ConsensusParams> | undefined): Json {
+  if (!p) return null;
+  const sections = Object.keys(p).filter((k) => p[k as keyof ConsensusParams] !== undefined);
+  if (sections.length === 0) return null;
+  const full = consensusParamsToJson({
+    block: p.block ?? { maxBytes: 0n, maxGas: 0n },
+    evidence: p.evidence ?? { maxAgeNumBlocks: 0n, maxAgeDuration: { seconds: 0, nanos: 0 }, maxBytes: 0n },
+    validator: p.validator ?? { pubKeyTypes: [] },
+    version: p.version ?? { app: 0n },
+    abci: p.abci ?? { voteExtensionsEnableHeight: 0n },
+  });
+  const out: JsonObject = {};
+  for (const k of sections) if (full[k] !== undefined) out[k] = full[k];
+  return out;
+}
+
+/** types.TxProof: a tx, the data_hash it is proven against, and its RFC-6962 proof (int64 total/index). */
+export function txProofToJson(rootHash: Uint8Array, tx: Uint8Array, proof: Proof): JsonObject {
+  return {
+    root_hash: toHex(rootHash),
+    data: toBase64(tx),
+    proof: { total: String(proof.total), index: String(proof.index), leaf_hash: toBase64(proof.leafHash), aunts: proof.aunts.map(toBase64) },
   };
 }
 

@@ -27,7 +27,7 @@ import { nextHeight } from '../execution/index.js';
 import { DoubleSignError, type Signer } from '../privval/index.js';
 import type { BlockStore, State } from '../store/index.js';
 import { PartSet, blockParts, headerHash, proposalSignBytes, voteExtensionSignBytes, voteSignBytes, ValidationError } from '../types/index.js';
-import { apply, initialState, proposerOf, valueIdOf, type CoreState, type Effect, type Input, type TimeoutConfig } from './core/index.js';
+import { apply, initialState, proposerOf, valueIdOf, type CoreState, type Effect, type Input, type TimeoutConfig, type TimeoutKind } from './core/index.js';
 import { WAL } from './wal.js';
 import { decodeWalRecord, encodeWalRecord, type WalRecord } from './wal-records.js';
 
@@ -63,6 +63,20 @@ export interface DecidedBlock {
   readonly state: State;
 }
 
+/**
+ * What consensus reports as it goes, for RPC events and observers (CometBFT's NewRound,
+ * NewRoundStep, CompleteProposal, Vote, Polka, Lock, ValidBlock, TimeoutPropose, TimeoutWait).
+ * Steps use CometBFT's round-step names; "wait" steps are a step whose timeout is running.
+ */
+export type ConsensusStep = 'NewHeight' | 'NewRound' | 'Propose' | 'Prevote' | 'PrevoteWait' | 'Precommit' | 'PrecommitWait' | 'Commit';
+export type ConsensusEvent =
+  | { readonly kind: 'newStep'; readonly height: number; readonly round: number; readonly step: ConsensusStep }
+  | { readonly kind: 'newRound'; readonly height: number; readonly round: number; readonly proposer: { readonly address: Uint8Array; readonly index: number } }
+  | { readonly kind: 'completeProposal'; readonly height: number; readonly round: number; readonly proposal: Proposal }
+  | { readonly kind: 'vote'; readonly vote: Vote }
+  | { readonly kind: 'polka' | 'lock' | 'validBlock'; readonly height: number; readonly round: number; readonly blockId: BlockID | null }
+  | { readonly kind: 'timeout'; readonly height: number; readonly round: number; readonly timeout: TimeoutKind };
+
 export interface EngineModules {
   readonly executor: BlockExecutor;
   readonly blockStore: BlockStore;
@@ -74,6 +88,8 @@ export interface EngineModules {
   readonly now?: () => Timestamp;
   readonly onDecided?: (d: DecidedBlock) => void;
   readonly onEvidence?: (e: DuplicateVoteEvidence) => void;
+  /** Told of round progress (never during WAL replay); must not throw or block. */
+  readonly onEvent?: (e: ConsensusEvent) => void;
   /** The engine cannot go on (e.g. the app hash diverged): the node must stop. */
   readonly onFatal?: (err: Error) => void;
 }
@@ -301,8 +317,55 @@ export class ConsensusEngine {
       if (!byIndex.has(input.vote.validatorIndex)) byIndex.set(input.vote.validatorIndex, input.vote);
     }
     const t = apply(this.core, input);
+    const before = this.core;
     this.core = t.state;
+    if (t.ignored === null) this.observe(before, t.state, input);
     for (const effect of t.effects) await this.perform(effect);
+  }
+
+  // ---- events for observers -------------------------------------------------------------------
+
+  private emit(e: ConsensusEvent): void {
+    if (!this.m.onEvent || this.replaying) return;
+    try {
+      this.m.onEvent(e);
+    } catch (err) {
+      this.m.logger.warn({ err: (err as Error).message }, 'consensus event listener failed');
+    }
+  }
+
+  private static stepOf(c: CoreState): ConsensusStep {
+    const r = c.round;
+    if (r.step === 'propose') return 'Propose';
+    if (r.step === 'prevote') return r.prevoteTimeoutScheduled ? 'PrevoteWait' : 'Prevote';
+    if (r.step === 'precommit') return r.precommitTimeoutScheduled ? 'PrecommitWait' : 'Precommit';
+    return 'Commit';
+  }
+
+  /** Reports what one input changed, by comparing the core before and after it. */
+  private observe(before: CoreState, after: CoreState, input: Input): void {
+    if (!this.m.onEvent || this.replaying) return;
+    const height = after.height;
+    const round = after.round.round;
+    if (round < 0) return;
+    if (input.kind === 'timeout') this.emit({ kind: 'timeout', height: input.height, round: input.round, timeout: input.timeout });
+    const newRound = before.height !== height || before.round.round !== round;
+    if (newRound && after.validators) {
+      this.emit({ kind: 'newStep', height, round, step: 'NewRound' });
+      const address = proposerOf(after.validators, round);
+      this.emit({ kind: 'newRound', height, round, proposer: { address, index: after.validators.getByAddress(address)?.index ?? -1 } });
+    }
+    const step = ConsensusEngine.stepOf(after);
+    if (newRound || step !== ConsensusEngine.stepOf(before)) {
+      // a polka moves a round to precommit; a prevote timeout does so without one
+      if (step === 'Precommit' && input.kind !== 'timeout') this.emit({ kind: 'polka', height, round, blockId: after.round.lockedRound === round ? after.round.lockedValue : null });
+      this.emit({ kind: 'newStep', height, round, step });
+    }
+    if (after.round.lockedValue !== before.round.lockedValue && after.round.lockedValue) this.emit({ kind: 'lock', height, round, blockId: after.round.lockedValue });
+    if (after.round.validValue !== before.round.validValue && after.round.validValue) this.emit({ kind: 'validBlock', height, round, blockId: after.round.validValue });
+    if (input.kind === 'vote') this.emit({ kind: 'vote', vote: input.vote });
+    if (input.kind === 'proposal' && input.proposal.round === round && this.blocks.has(valueIdOf(input.proposal.blockId)))
+      this.emit({ kind: 'completeProposal', height, round, proposal: input.proposal });
   }
 
   private beginHeight(height: number, freshWal: boolean): void {
@@ -316,8 +379,11 @@ export class ConsensusEngine {
     this.precommits = new Map();
     this.replayed = { ready: new Set(), validated: new Set() };
     this.m.logger.debug({ height }, 'starting height');
-    const t = apply(this.core, { kind: 'startHeight', height, validatorSet: this.state.validators, lastCommit: this.lastCommit });
+    const input: Input = { kind: 'startHeight', height, validatorSet: this.state.validators, lastCommit: this.lastCommit };
+    const t = apply(this.core, input);
+    const before = this.core;
     this.core = t.state;
+    this.observe(before, t.state, input);
     // startHeight's effects (schedule propose timeout, request a value) are performed after replay
     // when resuming, so queue them behind it.
     const effects = t.effects;
@@ -403,6 +469,8 @@ export class ConsensusEngine {
     this.blocks.set(id, entry);
     this.partSets.delete(id);
     if (log && !this.replaying) this.wal?.append(encodeWalRecord({ kind: 'block', block: entry.block }), false);
+    const proposal = this.core.proposals.get(this.core.round.round);
+    if (proposal && valueIdOf(proposal.blockId) === id) this.emit({ kind: 'completeProposal', height: proposal.height, round: proposal.round, proposal });
     if (this.awaitingBlock.has(id)) {
       this.awaitingBlock.delete(id);
       await this.validate(entry);
@@ -520,6 +588,7 @@ export class ConsensusEngine {
     this.lastExtendedCommit = extended;
     this.m.logger.info({ height, round, txs: entry.block.data.txs.length, hash: toHex(blockId.hash), appHash: toHex(state.appHash) }, 'committed block');
     this.m.onDecided?.({ height, round, block: entry.block, blockId, commit, state });
+    this.emit({ kind: 'newStep', height: nextHeight(state), round: 0, step: 'NewHeight' });
     for (let i = this.heightWaiters.length - 1; i >= 0; i--) {
       const w = this.heightWaiters[i]!;
       if (w.height <= height) {

@@ -16,6 +16,7 @@ import { BlockIndex, BlockStore, StateStore, TxIndex } from '../store/index.js';
 import { parseTcpUrl } from '../config/index.js';
 import { buildRoutes } from '../rpc/routes.js';
 import { TxWaiters } from '../rpc/tx-waiters.js';
+import { EventBus, NodeEvents } from '../events/index.js';
 
 export class NodeError extends Error {
   override readonly name = 'NodeError';
@@ -98,6 +99,7 @@ export class TallyNode {
     const app: SerializedApplication = serialize(opened.app);
 
     const txWaiters = new TxWaiters();
+    const events = new NodeEvents(new EventBus({ maxClients: config.rpc.maxSubscriptionClients, maxSubscriptionsPerClient: config.rpc.maxSubscriptionsPerClient }));
     const stored = await stateStore.load();
     const mempool = new Mempool(mempoolOptionsFromConfig(config.mempool, { height: stored?.lastBlockHeight ?? 0 }), { app, logger: forModule(logger, 'mempool') });
     this.closers.push({ close: () => mempool.stop() });
@@ -109,7 +111,10 @@ export class TallyNode {
       blockIndex,
       mempool,
       logger: forModule(logger, 'state'),
-      onApplied: (a) => txWaiters.blockApplied(a),
+      onApplied: (a) => {
+        txWaiters.blockApplied(a);
+        events.blockApplied(a);
+      },
     });
     const initial = stored ?? stateFromGenesis(genesis);
     if (initial.chainId !== genesis.chainId)
@@ -145,6 +150,7 @@ export class TallyNode {
         network: LOOPBACK_NETWORK,
         logger: forModule(logger, 'consensus'),
         onFatal: (e) => this.fatal(e),
+        onEvent: (e) => events.consensus(e),
       },
     );
     await this.engine.start(state);
@@ -168,6 +174,7 @@ export class TallyNode {
           config,
           genesis,
           nodeId: home.nodeKey.id,
+          nodeKeyPubKey: home.nodeKey.pubKey.bytes,
           version: COMETBFT_COMPAT_VERSION,
           tallyVersion: TALLY_VERSION,
           validatorPubKey: privKey.pubKey.bytes,
@@ -179,11 +186,13 @@ export class TallyNode {
           mempool,
           consensus: this.engine,
           txWaiters,
+          events,
         }),
       },
     );
     await this.rpc.start();
     this.closers.push({ close: () => this.rpc!.stop() });
+    this.closers.push({ close: async () => events.stop() }); // first to stop: subscribers are told why
   }
 
   private fatal(e: Error): void {

@@ -147,6 +147,27 @@ export class Params {
     }
   }
 
+  /** A raw JSON value (URI form: the JSON text), for structured parameters like evidence. */
+  json(name: string): Json | undefined {
+    const v = this.raw(name);
+    if (v === undefined || this.source.kind === 'json') return v;
+    try {
+      return JSON.parse(String(v)) as Json;
+    } catch {
+      throw invalidParams(`${name}: expected JSON`);
+    }
+  }
+
+  /** A list of strings: a JSON array (URI: its JSON text, or comma-separated). */
+  stringList(name: string, maxItems = 100): string[] | undefined {
+    let v = this.raw(name);
+    if (v === undefined) return undefined;
+    if (this.source.kind === 'uri' && typeof v === 'string') v = v.trim().startsWith('[') ? this.json(name) : v.split(',').map((x) => x.trim().replace(/^"|"$/g, ''));
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw invalidParams(`${name}: expected an array of strings`);
+    if (v.length > maxItems) throw invalidParams(`${name}: at most ${maxItems} items`);
+    return v as string[];
+  }
+
   /** A hash given as hex or base64 (cosmjs sends `tx` hashes as base64; humans type hex). */
   hash(name: string): Uint8Array | undefined {
     const v = this.raw(name);

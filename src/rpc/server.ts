@@ -24,6 +24,8 @@ export interface WsSession {
   readonly remote: string;
   /** Queues a message; a client that cannot keep up is disconnected instead of buffering without bound. */
   send(message: JsonObject): void;
+  /** Closes the connection with a websocket close code and a reason the client sees. */
+  close(code: number, reason: string): void;
   onClose(listener: () => void): void;
 }
 
@@ -315,6 +317,11 @@ export class RpcServer {
   private onWebsocket(ws: WebSocket, req: IncomingMessage): void {
     const closeListeners: (() => void)[] = [];
     this.alive.set(ws, true);
+    const close = (code: number, reason: string): void => {
+      if (ws.readyState !== ws.OPEN) return;
+      ws.close(code, reason.slice(0, 120)); // a close frame's reason is at most 123 bytes
+      setTimeout(() => ws.terminate(), 1000).unref();
+    };
     const session: WsSession = {
       id: this.nextWsId++,
       remote: `${req.socket.remoteAddress}:${req.socket.remotePort}`,
@@ -322,12 +329,12 @@ export class RpcServer {
         if (ws.readyState !== ws.OPEN) return;
         if (ws.bufferedAmount > this.opts.wsSendBufferBytes) {
           this.modules.logger.warn({ client: session.remote, buffered: ws.bufferedAmount }, 'dropping slow websocket client');
-          ws.close(1008, `slow client: more than ${this.opts.wsSendBufferBytes} bytes unsent`);
-          setTimeout(() => ws.terminate(), 1000).unref();
+          close(1008, `slow client: more than ${this.opts.wsSendBufferBytes} bytes unsent`);
           return;
         }
         ws.send(JSON.stringify(message));
       },
+      close,
       onClose: (l) => closeListeners.push(l),
     };
     ws.on('pong', () => this.alive.set(ws, true));
