@@ -142,9 +142,9 @@ export class NodeEvents {
   consensus(e: ConsensusEvent): void {
     this.track(e);
     if (!this.bus.hasSubscribers()) return;
-    const v = this.view;
+    const step = `RoundStep${this.view.step}`; // captured now: the data is built later
     const roundState = (type: EventType, height: number, round: number): void => {
-      this.bus.publish(type, () => envelope(type, { height: String(height), round, step: `RoundStep${v.step}` }));
+      this.bus.publish(type, () => envelope(type, { height: String(height), round, step }));
     };
     switch (e.kind) {
       case 'newStep':
@@ -157,7 +157,7 @@ export class NodeEvents {
         return;
       case 'completeProposal':
         this.bus.publish('CompleteProposal', () =>
-          envelope('CompleteProposal', { height: String(e.height), round: e.round, step: `RoundStep${v.step}`, block_id: blockIdToJson(e.proposal.blockId) }),
+          envelope('CompleteProposal', { height: String(e.height), round: e.round, step, block_id: blockIdToJson(e.proposal.blockId) }),
         );
         return;
       case 'vote':

@@ -82,7 +82,8 @@ export interface RpcLogger {
   debug(obj: object, msg: string): void;
 }
 
-const URI_ID = -1; // CometBFT answers URI GET calls with id -1
+const URI_ID = -1;
+const CLOSE_GRACE_MS = 5000; // CometBFT answers URI GET calls with id -1
 
 function isRpcId(v: Json | undefined): v is string | number {
   return typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v));
@@ -320,7 +321,9 @@ export class RpcServer {
     const close = (code: number, reason: string): void => {
       if (ws.readyState !== ws.OPEN) return;
       ws.close(code, reason.slice(0, 120)); // a close frame's reason is at most 123 bytes
-      setTimeout(() => ws.terminate(), 1000).unref();
+      // the close frame queues behind what is unsent: a client that resumes reading gets the
+      // reason; one that does not is cut off after a bounded grace period
+      setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
     };
     const session: WsSession = {
       id: this.nextWsId++,
