@@ -135,7 +135,7 @@ async function main(): Promise<void> {
 
     // 1. empty blocks
     let node = run(args);
-    const port = Number((await node.waitFor(/"rpc":"tcp:\/\/[\d.]+:(\d+)"/))[1]);
+    await node.waitFor(/"rpc":"tcp:\/\/[\d.]+:\d+"/);
     await node.waitFor(/"height":5,[^\n]*committed block/);
     const h0 = Math.max(...heights(node.out()));
     const t0 = Date.now();
