@@ -4,32 +4,20 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { serialize } from '../../src/abci/index.js';
 import { KVStoreApp } from '../../src/apps/kvstore/index.js';
-import { toHex, type ExecTxResult } from '../../src/codec/index.js';
+import { toHex } from '../../src/codec/index.js';
 import { ConsensusEngine, LOOPBACK_NETWORK } from '../../src/consensus/engine.js';
-import { BlockExecutor, handshake, stateFromGenesis, type MempoolPort } from '../../src/execution/index.js';
+import { BlockExecutor, handshake, stateFromGenesis } from '../../src/execution/index.js';
 import { FileSigner } from '../../src/privval/index.js';
 import { BlockStore, StateStore, TxIndex } from '../../src/store/index.js';
 import type { GenesisDoc } from '../../src/types/genesis.js';
 import { testGenesis, testKeys } from '../helpers/chain.js';
+import { TestMempool } from '../helpers/mempool.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
 const quiet = { info: () => {}, warn: () => {}, debug: () => {}, error: () => {} };
 const TIMEOUTS = { propose: 300, proposeDelta: 100, prevote: 100, prevoteDelta: 50, precommit: 100, precommitDelta: 50, commit: 5 };
 
-class TestMempool implements MempoolPort {
-  txs: Uint8Array[] = [];
-  reapMaxBytesMaxGas(): Uint8Array[] {
-    return [...this.txs];
-  }
-  async update(_h: number, committed: readonly Uint8Array[], _r: readonly ExecTxResult[]): Promise<void> {
-    const done = new Set(committed.map(toHex));
-    this.txs = this.txs.filter((t) => !done.has(toHex(t)));
-  }
-  withLock<T>(fn: () => Promise<T>): Promise<T> {
-    return fn();
-  }
-}
 
 interface Node {
   engine: ConsensusEngine;

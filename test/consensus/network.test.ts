@@ -14,31 +14,19 @@ import {
   type RequestVerifyVoteExtension,
 } from '../../src/abci/index.js';
 import { KVStoreApp } from '../../src/apps/kvstore/index.js';
-import { BlockIDFlag, toHex, type ExecTxResult, type Part, type PartSetHeader, type Proposal, type Vote } from '../../src/codec/index.js';
+import { BlockIDFlag, toHex, type Part, type PartSetHeader, type Proposal, type Vote } from '../../src/codec/index.js';
 import { ConsensusEngine, type ConsensusNetwork } from '../../src/consensus/engine.js';
-import { BlockExecutor, handshake, stateFromGenesis, type MempoolPort } from '../../src/execution/index.js';
+import { BlockExecutor, handshake, stateFromGenesis } from '../../src/execution/index.js';
 import { FileSigner } from '../../src/privval/index.js';
 import { BlockStore, StateStore } from '../../src/store/index.js';
 import { testGenesis, testKeys } from '../helpers/chain.js';
+import { TestMempool } from '../helpers/mempool.js';
 
 const quiet = { info: () => {}, warn: () => {}, debug: () => {}, error: () => {} };
 const TIMEOUTS = { propose: 1000, proposeDelta: 200, prevote: 300, prevoteDelta: 100, precommit: 300, precommitDelta: 100, commit: 10 };
 const TARGET = 6;
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 
-class TestMempool implements MempoolPort {
-  txs: Uint8Array[] = [];
-  reapMaxBytesMaxGas(): Uint8Array[] {
-    return [...this.txs];
-  }
-  update(_h: number, committed: readonly Uint8Array[], _r: readonly ExecTxResult[]): void {
-    const done = new Set(committed.map(toHex));
-    this.txs = this.txs.filter((t) => !done.has(toHex(t)));
-  }
-  withLock<T>(fn: () => Promise<T>): Promise<T> {
-    return fn();
-  }
-}
 
 /** The kvstore, plus vote extensions "ext:<height>:<address>", checked by peers and recorded as seen by PrepareProposal. */
 class ExtensionApp implements Application {

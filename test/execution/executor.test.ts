@@ -4,30 +4,17 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { serialize } from '../../src/abci/index.js';
 import { KVStoreApp } from '../../src/apps/kvstore/index.js';
-import { toHex, type Block, type Commit, type ExecTxResult } from '../../src/codec/index.js';
+import { toHex, type Block, type Commit } from '../../src/codec/index.js';
 import type { PrivKey } from '../../src/crypto/index.js';
-import { BlockExecutor, ExecutionError, handshake, stateFromGenesis, type MempoolPort } from '../../src/execution/index.js';
+import { BlockExecutor, ExecutionError, handshake, stateFromGenesis } from '../../src/execution/index.js';
 import { BlockIndex, BlockStore, StateStore, TxIndex, type State } from '../../src/store/index.js';
 import type { GenesisDoc } from '../../src/types/genesis.js';
 import { signCommit, testGenesis, testKeys } from '../helpers/chain.js';
+import { TestMempool } from '../helpers/mempool.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
 
-/** A FIFO stand-in for the mempool: what execution needs of one, nothing more. */
-class TestMempool implements MempoolPort {
-  txs: Uint8Array[] = [];
-  reapMaxBytesMaxGas(): Uint8Array[] {
-    return [...this.txs];
-  }
-  async update(_h: number, committed: readonly Uint8Array[], _r: readonly ExecTxResult[]): Promise<void> {
-    const done = new Set(committed.map(toHex));
-    this.txs = this.txs.filter((t) => !done.has(toHex(t)));
-  }
-  withLock<T>(fn: () => Promise<T>): Promise<T> {
-    return fn();
-  }
-}
 
 interface Env {
   dir: string;
