@@ -207,12 +207,14 @@ export class RpcServer {
   private readBody(req: IncomingMessage, res: ServerResponse): Promise<Buffer | undefined> {
     const limit = this.opts.maxBodyBytes;
     const declared = Number(req.headers['content-length'] ?? 0);
-    const tooLarge = (): void => {
-      res.setHeader('Connection', 'close');
+    const tooLarge = (close: boolean): void => {
+      if (close) res.setHeader('Connection', 'close');
       this.writeJson(res, 413, errorResponse(null, new RpcError(INVALID_REQUEST, `request body exceeds ${limit} bytes`)));
     };
     if (declared > limit) {
-      tooLarge();
+      // A body a few times the limit is read and discarded, so the client (still writing) gets
+      // the 413 instead of a reset connection; anything larger closes the connection.
+      tooLarge(declared > 4 * limit);
       req.resume();
       return Promise.resolve(undefined);
     }
@@ -225,7 +227,7 @@ export class RpcServer {
         size += c.length;
         if (size > limit) {
           done = true;
-          tooLarge();
+          tooLarge(true);
           req.destroy();
           resolve(undefined);
           return;
