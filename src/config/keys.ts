@@ -13,8 +13,6 @@ import {
   PRIVKEY_ED25519_TYPE,
   asBase64Bytes,
   asHexBytes,
-  asInt32,
-  asHeight,
   asObject,
   asString,
   parseJson,
@@ -28,6 +26,7 @@ import {
 import { PrivKey, bytesEqual, type PubKey } from '../crypto/index.js';
 import { ConfigError } from './errors.js';
 import { writeFileAtomic } from '../fsutil/index.js';
+import { INITIAL_SIGN_STATE, signStateFromJsonValue, signStateJson, type LastSignState } from '../privval/index.js';
 
 /** The libp2p private key type (from @libp2p/crypto), without depending on @libp2p/interface directly. */
 export type Libp2pPrivateKey = ReturnType<typeof privateKeyFromRaw>;
@@ -189,47 +188,13 @@ export async function writePrivValidatorKey(path: string, key: PrivValidatorKey)
 
 // ---- private validator state ----------------------------------------------------------------
 
-/** The last thing the validator signed: it refuses to sign at or below this (height, round, step). */
-export interface PrivValidatorState {
-  readonly height: number;
-  readonly round: number;
-  /** 0 none, 1 propose, 2 prevote, 3 precommit. */
-  readonly step: number;
-  readonly signature: Uint8Array;
-  readonly signBytes: Uint8Array;
-}
-
-export const INITIAL_PRIV_VALIDATOR_STATE: PrivValidatorState = Object.freeze({
-  height: 0,
-  round: 0,
-  step: 0,
-  signature: new Uint8Array(0),
-  signBytes: new Uint8Array(0),
-});
-
-export function privValidatorStateToJson(s: PrivValidatorState): JsonObject {
-  const out: JsonObject = { height: String(s.height), round: s.round, step: s.step };
-  if (s.signature.length > 0) out.signature = toBase64(s.signature);
-  if (s.signBytes.length > 0) out.signbytes = toHex(s.signBytes);
-  return out;
-}
+/** The signer's last-sign state file; its format belongs to privval (the signer that writes it). */
+export type PrivValidatorState = LastSignState;
+export const INITIAL_PRIV_VALIDATOR_STATE: PrivValidatorState = INITIAL_SIGN_STATE;
+export const privValidatorStateToJson = signStateJson;
 
 export function privValidatorStateFromJson(v: Json, file = 'priv_validator_state.json'): PrivValidatorState {
-  return decoding(file, () => {
-    const o = asObject(v, '');
-    rejectUnknown(o, ['height', 'round', 'step', 'signature', 'signbytes']);
-    const round = asInt32(o.round, 'round');
-    if (round < 0) throw new FieldError(`must be ≥ 0, got ${round}`, 'round');
-    const step = asInt32(o.step, 'step');
-    if (step < 0 || step > 3) throw new FieldError(`must be 0..3, got ${step}`, 'step');
-    return {
-      height: asHeight(o.height, 'height'),
-      round,
-      step,
-      signature: asBase64Bytes(o.signature, 'signature'),
-      signBytes: asHexBytes(o.signbytes, 'signbytes'),
-    };
-  });
+  return decoding(file, () => signStateFromJsonValue(v));
 }
 
 export async function readPrivValidatorState(path: string): Promise<PrivValidatorState> {

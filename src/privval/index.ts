@@ -5,6 +5,8 @@ export {
   SignStep,
   INITIAL_SIGN_STATE,
   signStateFromJson,
+  signStateFromJsonValue,
+  signStateJson,
   signStateToJson,
   type Signer,
   type FileSignerOptions,

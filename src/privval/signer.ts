@@ -16,6 +16,8 @@ import {
   toBase64,
   toHex,
   DecodeError,
+  type Json,
+  type JsonObject,
   type Proposal,
   type Timestamp,
   type Vote,
@@ -82,26 +84,40 @@ function voteStep(type: SignedMsgType): SignStep {
   throw new RangeError(`not a vote type: ${type}`);
 }
 
-/** CometBFT's JSON form of the state file. */
-export function signStateToJson(s: LastSignState): string {
-  const o: Record<string, string | number> = { height: String(s.height), round: s.round, step: s.step };
+const STATE_FIELDS = ['height', 'round', 'step', 'signature', 'signbytes'];
+
+/** CometBFT's JSON form of the state file, as an object. */
+export function signStateJson(s: LastSignState): JsonObject {
+  const o: JsonObject = { height: String(s.height), round: s.round, step: s.step };
   if (s.signature.length) o.signature = toBase64(s.signature);
   if (s.signBytes.length) o.signbytes = toHex(s.signBytes);
-  return `${JSON.stringify(o, null, 2)}\n`;
+  return o;
+}
+
+export function signStateToJson(s: LastSignState): string {
+  return `${JSON.stringify(signStateJson(s), null, 2)}\n`;
+}
+
+/** The state from the file's parsed JSON; a DecodeError names the field. Unknown fields are refused. */
+export function signStateFromJsonValue(v: Json): LastSignState {
+  const o = asObject(v, '');
+  for (const k of Object.keys(o)) if (!STATE_FIELDS.includes(k)) throw new DecodeError(`unknown field (expected ${STATE_FIELDS.join(', ')})`, k);
+  const round = asInt32(o.round, 'round');
+  if (round < 0) throw new DecodeError(`must be ≥ 0, got ${round}`, 'round');
+  const step = asInt32(o.step, 'step');
+  if (step < SignStep.None || step > SignStep.Precommit) throw new DecodeError(`must be 0..3, got ${step}`, 'step');
+  return {
+    height: asHeight(o.height, 'height'),
+    round,
+    step: step as SignStep,
+    signature: asBase64Bytes(o.signature, 'signature'),
+    signBytes: asHexBytes(o.signbytes, 'signbytes'),
+  };
 }
 
 export function signStateFromJson(text: string, path: string): LastSignState {
   try {
-    const o = asObject(parseJson(text, path), path);
-    const step = asInt32(o.step ?? 0, `${path}.step`);
-    if (step < SignStep.None || step > SignStep.Precommit) throw new DecodeError(`unknown step ${step}`, `${path}.step`);
-    return {
-      height: asHeight(o.height ?? '0', `${path}.height`),
-      round: asInt32(o.round ?? 0, `${path}.round`),
-      step: step as SignStep,
-      signature: asBase64Bytes(o.signature, `${path}.signature`),
-      signBytes: asHexBytes(o.signbytes, `${path}.signbytes`),
-    };
+    return signStateFromJsonValue(parseJson(text, path));
   } catch (e) {
     if (e instanceof DecodeError) throw new SignerStateError(e.message, path);
     throw e;
