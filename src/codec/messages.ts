@@ -46,8 +46,11 @@ export function decodeWith<T>(name: string, bytes: Uint8Array, decode: (r: Proto
 
 // ---- google.protobuf.Timestamp / Duration -------------------------------------------------
 
+/** 0001-01-01T00:00:00Z: Go's zero time, which CometBFT writes into absent commit signatures. */
+export const GO_ZERO_TIME: Timestamp = Object.freeze({ seconds: -62135596800, nanos: 0 });
+
 // RFC 3339 years 0001..9999, as protobuf's Timestamp allows.
-const MIN_SECONDS = -62135596800;
+const MIN_SECONDS = GO_ZERO_TIME.seconds;
 const MAX_SECONDS = 253402300799;
 
 export function encodeTimestamp(t: Timestamp): Uint8Array {

@@ -4,7 +4,7 @@
 // > trustLevel of that set). Signatures are checked one by one in commit order, as CometBFT's
 // single-verification path does; see verifyCommitLightTrusting for where its batch path
 // would report a different error kind.
-import { BlockIDFlag, isZeroBlockID, type BlockID, type Commit, type CommitSig } from '../codec/index.js';
+import { BlockIDFlag, GO_ZERO_TIME, isZeroBlockID, type BlockID, type Commit, type CommitSig } from '../codec/index.js';
 import { bytesEqual, nobleBackend, ADDRESS_SIZE, SIGNATURE_SIZE, type Ed25519Backend } from '../crypto/index.js';
 import { commitSigSignBytes } from './vote.js';
 import { MAX_INT64, type ValidatorSet } from './validator-set.js';
@@ -46,8 +46,6 @@ export interface PowerTally {
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex').toUpperCase();
 
-/** Go's zero time (0001-01-01T00:00:00Z) in Unix seconds. */
-const GO_ZERO_TIME_SECONDS = -62135596800;
 
 export function blockIdEquals(a: BlockID, b: BlockID): boolean {
   return bytesEqual(a.hash, b.hash) && a.partSetHeader.total === b.partSetHeader.total && bytesEqual(a.partSetHeader.hash, b.partSetHeader.hash);
@@ -66,7 +64,7 @@ export function validateCommitSig(sig: CommitSig, index: number): void {
     case BlockIDFlag.Absent: {
       if (sig.validatorAddress.length !== 0) fail('absent signature has a validator address');
       const t = sig.timestamp;
-      if (!(t.nanos === 0 && (t.seconds === 0 || t.seconds === GO_ZERO_TIME_SECONDS))) fail('absent signature has a timestamp');
+      if (!(t.nanos === 0 && (t.seconds === 0 || t.seconds === GO_ZERO_TIME.seconds))) fail('absent signature has a timestamp');
       if (sig.signature.length !== 0) fail('absent signature has a signature');
       return;
     }

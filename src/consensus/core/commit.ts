@@ -2,13 +2,11 @@
 // validator-set order, as CometBFT's VoteSet.MakeExtendedCommit does. Checking (catch-up): the
 // structural and voting-power part of VerifyCommit; the signatures were checked by the shell
 // (types/commit-verify.ts) before the commit reached the core.
-import { BlockIDFlag, SignedMsgType, isZeroBlockID, type BlockID, type Commit, type CommitSig, type Timestamp } from '../../codec/index.js';
+import { BlockIDFlag, GO_ZERO_TIME, SignedMsgType, isZeroBlockID, type BlockID, type Commit, type CommitSig } from '../../codec/index.js';
 import { bytesEqual } from '../../crypto/index.js';
 import { tallyOf, type Thresholds, type VoteKeeper } from './vote-keeper.js';
 import { NIL_VALUE, valueIdOf, type Round, type ValidatorSetView } from './types.js';
 
-/** Go's zero time.Time (0001-01-01T00:00:00Z) as a protobuf Timestamp: absent signatures carry it. */
-const GO_ZERO_TIME: Timestamp = Object.freeze({ seconds: -62135596800, nanos: 0 });
 const EMPTY = new Uint8Array(0);
 
 const ABSENT: CommitSig = Object.freeze({ blockIdFlag: BlockIDFlag.Absent, validatorAddress: EMPTY, timestamp: GO_ZERO_TIME, signature: EMPTY });
