@@ -6,10 +6,13 @@ import { Command } from 'commander';
 import { TALLY_VERSION } from '../config/index.js';
 import * as init from './commands/init.js';
 import * as light from './commands/light.js';
+import * as query from './commands/query.js';
 import * as reset from './commands/reset.js';
 import * as show from './commands/show.js';
 import * as start from './commands/start.js';
+import * as status from './commands/status.js';
 import * as testnet from './commands/testnet.js';
+import * as tx from './commands/tx.js';
 import * as version from './commands/version.js';
 import { reportError } from './report.js';
 
@@ -17,7 +20,7 @@ interface CommandModule {
   register(program: Command): void;
 }
 
-const COMMANDS: readonly CommandModule[] = [init, start, testnet, show, reset, light, version];
+const COMMANDS: readonly CommandModule[] = [init, start, testnet, show, reset, light, version, tx, query, status];
 
 const program = new Command('tally')
   .description('Tally: a CometBFT-0.38-compatible replicated ledger node')
