@@ -1,0 +1,292 @@
+// The libp2p host: TCP + Noise + Yamux + identify, with gossipsub as a service. Its identity is
+// the node key (so the node id is the PeerId), it listens on p2p.laddr, keeps connections to
+// the persistent peers (redialing with exponential backoff when a dial fails or a connection
+// drops), and enforces the inbound/outbound peer limits with a connection gater.
+import { noise } from '@chainsafe/libp2p-noise';
+import { gossipsub, type GossipSub, type GossipsubOpts } from '@libp2p/gossipsub';
+import { identify, type Identify } from '@libp2p/identify';
+import type { Connection, PeerId, PrivateKey, Stream, StreamHandler } from '@libp2p/interface';
+import { peerIdFromString } from '@libp2p/peer-id';
+import { tcp } from '@libp2p/tcp';
+import { yamux } from '@libp2p/yamux';
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
+import { createLibp2p, type Libp2p } from 'libp2p';
+import { parseMultiaddr, type P2PConfig } from '../config/index.js';
+import { P2PError, SILENT_LOGGER, errorMessage, type P2PLogger } from './errors.js';
+
+export interface HostOptions {
+  /** Listen multiaddrs (/ip4/<ip>/tcp/<port>; port 0 picks a free one). */
+  readonly listen: readonly string[];
+  /** Addresses to advertise instead of the listen addresses (p2p.external_address). */
+  readonly announce?: readonly string[];
+  /** Multiaddrs ending in /p2p/<peer id>: dialed at start and redialed whenever lost. */
+  readonly persistentPeers?: readonly string[];
+  /** Inbound connections from non-persistent peers beyond this are refused. */
+  readonly maxInboundPeers?: number;
+  /** Outbound connections to non-persistent peers beyond this are not dialed. */
+  readonly maxOutboundPeers?: number;
+  /** One dial attempt, TCP through the upgrade. */
+  readonly dialTimeoutMs?: number;
+  /** Noise + Yamux upgrade of an inbound connection. */
+  readonly handshakeTimeoutMs?: number;
+  /** First redial delay of a persistent peer; doubles per failure up to redialMaxMs. */
+  readonly redialBaseMs?: number;
+  readonly redialMaxMs?: number;
+  /** gossipsub settings (see gossip.ts's gossipsubOptions). */
+  readonly gossipsub?: Partial<GossipsubOpts>;
+}
+
+export interface HostModules {
+  /** The node key as a libp2p key (NodeKey.libp2pKey()). */
+  readonly privateKey: PrivateKey;
+  readonly logger?: P2PLogger;
+}
+
+export const DEFAULT_MAX_INBOUND_PEERS = 40;
+export const DEFAULT_MAX_OUTBOUND_PEERS = 10;
+export const DEFAULT_DIAL_TIMEOUT_MS = 3_000;
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 20_000;
+export const DEFAULT_REDIAL_BASE_MS = 250;
+export const DEFAULT_REDIAL_MAX_MS = 10_000;
+
+/** The host options from config.toml's [p2p] section. */
+export function hostOptionsFromConfig(p2p: P2PConfig): HostOptions {
+  return {
+    listen: [p2p.laddr],
+    ...(p2p.externalAddress ? { announce: [p2p.externalAddress] } : {}),
+    // seeds are dialed like persistent peers until peer exchange exists: they are the only
+    // other peers this node can know of
+    persistentPeers: [...new Set([...p2p.persistentPeers, ...p2p.seeds])],
+    maxInboundPeers: p2p.maxNumInboundPeers,
+    maxOutboundPeers: p2p.maxNumOutboundPeers,
+    dialTimeoutMs: p2p.dialTimeoutMs,
+    handshakeTimeoutMs: p2p.handshakeTimeoutMs,
+  };
+}
+
+export interface PersistentPeer {
+  readonly id: string;
+  readonly addr: Multiaddr;
+}
+
+/** Parses "/ip4/…/tcp/…/p2p/<id>" entries; a P2PError names the bad one. */
+export function parsePersistentPeers(addrs: readonly string[]): PersistentPeer[] {
+  const out = new Map<string, PersistentPeer>();
+  for (const a of addrs) {
+    const parsed = parseMultiaddr(a);
+    if (typeof parsed === 'string') throw new P2PError('config', `persistent peer: ${parsed}`, { addr: a });
+    if (parsed.peerId === undefined) throw new P2PError('config', `persistent peer ${JSON.stringify(a)} has no /p2p/<peer id>`, { addr: a });
+    if (!out.has(parsed.peerId)) out.set(parsed.peerId, { id: parsed.peerId, addr: multiaddr(a) });
+  }
+  return [...out.values()];
+}
+
+export type Libp2pNode = Libp2p<{ identify: Identify; pubsub: GossipSub }>;
+
+/** A connected peer, as net_info and logs show it. */
+export interface PeerInfo {
+  readonly id: string;
+  readonly remoteAddr: string;
+  readonly outbound: boolean;
+}
+
+interface Redial {
+  attempts: number;
+  timer: NodeJS.Timeout | null;
+}
+
+export class P2PHost {
+  private node: Libp2pNode | undefined;
+  private running = false;
+  private readonly log: P2PLogger;
+  private readonly persistent: PersistentPeer[];
+  private readonly persistentIds: Set<string>;
+  private readonly redials = new Map<string, Redial>();
+  /** Aborts dials in flight at stop(). */
+  private dialAbort = new AbortController();
+  private inbound = 0;
+  private outbound = 0;
+
+  constructor(
+    private readonly opts: HostOptions,
+    private readonly m: HostModules,
+  ) {
+    this.log = m.logger ?? SILENT_LOGGER;
+    this.persistent = parsePersistentPeers(opts.persistentPeers ?? []);
+    this.persistentIds = new Set(this.persistent.map((p) => p.id));
+  }
+
+  /** The libp2p node (after start()). */
+  get libp2p(): Libp2pNode {
+    if (!this.node) throw new P2PError('not_running', 'the p2p host is not started');
+    return this.node;
+  }
+
+  get pubsub(): GossipSub {
+    return this.libp2p.services.pubsub;
+  }
+
+  get peerId(): PeerId {
+    return this.libp2p.peerId;
+  }
+
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  /** The addresses this host listens on, each ending in /p2p/<own id>. */
+  addresses(): string[] {
+    return this.node ? this.node.getMultiaddrs().map((a) => a.toString()) : [];
+  }
+
+  /** Peers with at least one open connection (one entry per peer). */
+  peers(): PeerInfo[] {
+    if (!this.node) return [];
+    const seen = new Map<string, PeerInfo>();
+    for (const c of this.node.getConnections()) {
+      const id = c.remotePeer.toString();
+      if (!seen.has(id)) seen.set(id, { id, remoteAddr: c.remoteAddr.toString(), outbound: c.direction === 'outbound' });
+    }
+    return [...seen.values()];
+  }
+
+  isPersistent(peer: string): boolean {
+    return this.persistentIds.has(peer);
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    const o = this.opts;
+    const maxIn = o.maxInboundPeers ?? DEFAULT_MAX_INBOUND_PEERS;
+    const maxOut = o.maxOutboundPeers ?? DEFAULT_MAX_OUTBOUND_PEERS;
+    // CometBFT's limits count peers in each direction, persistent peers aside; libp2p only has a
+    // total, so that total is a ceiling and the gater does the per-direction accounting.
+    const node = await createLibp2p({
+      privateKey: this.m.privateKey,
+      start: false,
+      addresses: { listen: [...o.listen], ...(o.announce && o.announce.length > 0 ? { announce: [...o.announce] } : {}) },
+      transports: [tcp()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+      connectionManager: {
+        maxConnections: maxIn + maxOut + this.persistent.length * 2 + 4,
+        dialTimeout: o.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS,
+        inboundUpgradeTimeout: o.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
+        // persistent peers are redialed here, with a backoff that never gives up
+        reconnectRetries: 0,
+      },
+      connectionGater: {
+        denyInboundEncryptedConnection: (peer: PeerId) => !this.isPersistent(peer.toString()) && this.inbound >= maxIn,
+        denyDialPeer: (peer: PeerId) => !this.isPersistent(peer.toString()) && this.outbound >= maxOut && !this.isConnected(peer.toString()),
+      },
+      services: {
+        identify: identify(),
+        pubsub: gossipsub(o.gossipsub ?? {}),
+      },
+    });
+    node.addEventListener('connection:open', (e) => this.onConnectionOpen(e.detail));
+    node.addEventListener('connection:close', (e) => this.onConnectionClose(e.detail));
+    node.addEventListener('peer:disconnect', (e) => this.onPeerDisconnect(e.detail.toString()));
+    this.node = node;
+    this.dialAbort = new AbortController();
+    await node.start();
+    this.running = true;
+    this.log.info({ peerId: node.peerId.toString(), listen: this.addresses(), persistentPeers: this.persistent.length }, 'p2p host started');
+    for (const p of this.persistent) this.dialPersistent(p);
+  }
+
+  async stop(): Promise<void> {
+    if (!this.node) return;
+    this.running = false;
+    this.dialAbort.abort();
+    for (const r of this.redials.values()) if (r.timer) clearTimeout(r.timer);
+    this.redials.clear();
+    const node = this.node;
+    try {
+      await node.stop();
+    } finally {
+      this.node = undefined;
+      this.inbound = 0;
+      this.outbound = 0;
+    }
+    this.log.info({}, 'p2p host stopped');
+  }
+
+  /** Registers a request/response protocol handler. */
+  async handle(protocol: string, handler: StreamHandler, opts: { maxInboundStreams?: number; maxOutboundStreams?: number } = {}): Promise<void> {
+    await this.libp2p.handle(protocol, handler, opts);
+  }
+
+  /** Opens a stream to a connected (or dialable) peer. */
+  async openStream(peer: string, protocol: string, signal: AbortSignal): Promise<Stream> {
+    if (!this.running) throw new P2PError('not_running', 'the p2p host is not started');
+    return this.libp2p.dialProtocol(peerIdFromString(peer), protocol, { signal: AbortSignal.any([signal, this.dialAbort.signal]) });
+  }
+
+  private isConnected(peer: string): boolean {
+    return this.node !== undefined && this.node.getConnections(peerIdFromString(peer)).length > 0;
+  }
+
+  private onConnectionOpen(c: Connection): void {
+    if (c.direction === 'inbound') this.inbound++;
+    else this.outbound++;
+    const id = c.remotePeer.toString();
+    const r = this.redials.get(id);
+    if (r) {
+      if (r.timer) clearTimeout(r.timer);
+      this.redials.delete(id);
+    }
+    this.log.debug({ peer: id, addr: c.remoteAddr.toString(), direction: c.direction }, 'connection opened');
+  }
+
+  private onConnectionClose(c: Connection): void {
+    if (c.direction === 'inbound') this.inbound = Math.max(0, this.inbound - 1);
+    else this.outbound = Math.max(0, this.outbound - 1);
+    this.log.debug({ peer: c.remotePeer.toString(), direction: c.direction }, 'connection closed');
+  }
+
+  private onPeerDisconnect(id: string): void {
+    if (!this.running) return;
+    this.log.info({ peer: id }, 'peer disconnected');
+    const p = this.persistent.find((x) => x.id === id);
+    if (p) this.scheduleRedial(p);
+  }
+
+  private dialPersistent(p: PersistentPeer): void {
+    if (!this.running || !this.node) return;
+    if (p.id === this.node.peerId.toString()) return; // a testnet's shared peer list may name us
+    if (this.isConnected(p.id)) return;
+    const node = this.node;
+    const signal = AbortSignal.any([this.dialAbort.signal, AbortSignal.timeout(this.opts.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS)]);
+    node.dial(p.addr, { signal }).then(
+      () => {
+        this.redials.delete(p.id);
+        this.log.info({ peer: p.id, addr: p.addr.toString() }, 'connected to persistent peer');
+      },
+      (e: unknown) => {
+        if (!this.running) return;
+        const attempts = this.redials.get(p.id)?.attempts ?? 0;
+        // the first failures are expected while a testnet's nodes come up one by one
+        (attempts < 3 ? this.log.debug : this.log.warn).call(this.log, { peer: p.id, addr: p.addr.toString(), attempts: attempts + 1, err: errorMessage(e) }, 'dial failed');
+        this.scheduleRedial(p);
+      },
+    );
+  }
+
+  private scheduleRedial(p: PersistentPeer): void {
+    if (!this.running) return;
+    const r = this.redials.get(p.id) ?? { attempts: 0, timer: null };
+    if (r.timer) return; // one pending redial per peer
+    const base = this.opts.redialBaseMs ?? DEFAULT_REDIAL_BASE_MS;
+    const max = this.opts.redialMaxMs ?? DEFAULT_REDIAL_MAX_MS;
+    const delay = Math.min(max, base * 2 ** Math.min(r.attempts, 20));
+    // jitter, so two nodes that lost each other do not redial in lockstep forever
+    const wait = Math.round(delay * (0.75 + Math.random() * 0.5));
+    r.attempts++;
+    r.timer = setTimeout(() => {
+      r.timer = null;
+      this.dialPersistent(p);
+    }, wait);
+    this.redials.set(p.id, r);
+  }
+}

@@ -1,0 +1,51 @@
+// libp2p networking: the host (TCP + Noise + Yamux + identify, persistent peers, peer limits),
+// gossip topics for proposals, votes and txs, and the commit request/response protocol.
+export { P2PError, SILENT_LOGGER, type P2PErrorKind, type P2PLogger } from './errors.js';
+export {
+  P2PHost,
+  hostOptionsFromConfig,
+  parsePersistentPeers,
+  DEFAULT_MAX_INBOUND_PEERS,
+  DEFAULT_MAX_OUTBOUND_PEERS,
+  DEFAULT_DIAL_TIMEOUT_MS,
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  DEFAULT_REDIAL_BASE_MS,
+  DEFAULT_REDIAL_MAX_MS,
+  type HostOptions,
+  type HostModules,
+  type PeerInfo,
+  type PersistentPeer,
+  type Libp2pNode,
+} from './host.js';
+export {
+  Gossip,
+  gossipsubOptions,
+  topicsFor,
+  DEFAULT_TX_FLUSH_MS,
+  DEFAULT_TX_BATCH_BYTES,
+  type GossipOptions,
+  type GossipModules,
+  type GossipHandlers,
+  type GossipTopics,
+  type GossipStats,
+} from './gossip.js';
+export { CommitProtocol, commitProtocolId, DEFAULT_COMMIT_REQUEST_TIMEOUT_MS, type CommitSource, type CommitProtocolOptions, type CommitProtocolModules } from './commit-protocol.js';
+export {
+  MAX_GOSSIP_MESSAGE_BYTES,
+  PROPOSAL_CHUNK_BYTES,
+  MAX_TXS_PER_BATCH,
+  MAX_COMMIT_RESPONSE_BYTES,
+  encodeProposalMessage,
+  decodeProposalMessage,
+  proposalMessages,
+  encodeVoteMessage,
+  decodeVoteMessage,
+  encodeTxBatch,
+  decodeTxBatch,
+  encodeCommitRequest,
+  decodeCommitRequest,
+  encodeCommitResponse,
+  decodeCommitResponse,
+  type ProposalMessage,
+  type CommitResponse,
+} from './messages.js';

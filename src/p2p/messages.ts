@@ -1,0 +1,229 @@
+// The p2p wire messages, in the codec's protobuf style (ProtoWriter/ProtoReader). Decoding is for
+// untrusted bytes: every count and size is bounded, and anything malformed — including a vote or
+// proposal that fails its basic validation — is a DecodeError, so the gossip layer can drop it
+// and count it against the peer. Signatures are not checked here: consensus does that.
+//
+//   ProposalMessage  { 1: Proposal (first chunk only), 2: height, 3: BlockID, 4: repeated Part }
+//   VoteMessage      { 1: Vote }
+//   TxBatch          { 1: repeated bytes tx }
+//   CommitRequest    { 1: height }
+//   CommitResponse   { 1: Block, 2: Commit } or { 3: true } ("not stored here"; never empty,
+//                    as some length-prefixed readers take a zero length for an error)
+import {
+  DecodeError,
+  ProtoWriter,
+  ZERO_BLOCK_ID,
+  decodeWith,
+  encodeBlock,
+  encodeBlockID,
+  encodeCommit,
+  encodePart,
+  encodeProposal,
+  encodeVote,
+  readBlock,
+  readBlockID,
+  readCommit,
+  readPart,
+  readProposal,
+  readVote,
+  type Block,
+  type BlockID,
+  type Commit,
+  type Part,
+  type Proposal,
+  type ProtoReader,
+  type Vote,
+} from '../codec/index.js';
+import { bytesEqual } from '../crypto/index.js';
+import { MAX_BLOCK_PARTS, ValidationError, validateProposal, validateVote } from '../types/index.js';
+
+// ---- limits -------------------------------------------------------------------------------
+
+/** The largest gossip message this node sends or accepts (gossipsub's own frame limit is set above it). */
+export const MAX_GOSSIP_MESSAGE_BYTES = 4 * 1024 * 1024;
+/** Proposal chunks are filled up to this many bytes of parts (a 64 KiB part always fits). */
+export const PROPOSAL_CHUNK_BYTES = 1024 * 1024;
+/** Txs in one batch, whatever their size. */
+export const MAX_TXS_PER_BATCH = 10_000;
+/** A commit response: the largest block CometBFT allows (100 MiB) plus its commit. */
+export const MAX_COMMIT_RESPONSE_BYTES = 104_857_600 + 1024 * 1024;
+
+/**
+ * A plain Uint8Array view of `b`. Network bytes often arrive as Node Buffers, and fields read
+ * from a Buffer would be Buffers too (Buffer.slice): they compare unequal to the Uint8Arrays the
+ * rest of the node makes, and their slice() does not copy.
+ */
+export function plainBytes(b: Uint8Array): Uint8Array {
+  return Object.getPrototypeOf(b) === Uint8Array.prototype ? b : new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+function asDecodeError<T>(what: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof ValidationError) throw new DecodeError(e.message, what);
+    throw e;
+  }
+}
+
+// ---- proposals and block parts ------------------------------------------------------------
+
+export interface ProposalMessage {
+  /** Present in the first chunk of a proposal; later chunks carry parts only. */
+  readonly proposal: Proposal | null;
+  readonly height: number;
+  readonly blockId: BlockID;
+  readonly parts: readonly Part[];
+}
+
+export function encodeProposalMessage(m: ProposalMessage): Uint8Array {
+  const w = new ProtoWriter();
+  if (m.proposal) w.message(1, encodeProposal(m.proposal));
+  w.int64(2, m.height).message(3, encodeBlockID(m.blockId));
+  for (const p of m.parts) w.repeatedElement(4, encodePart(p));
+  return w.finish();
+}
+
+function readProposalMessage(r: ProtoReader): ProposalMessage {
+  let proposal: Proposal | null = null;
+  let height = 0;
+  let blockId: BlockID = ZERO_BLOCK_ID;
+  const parts: Part[] = [];
+  for (let f = r.next(); f !== 0; f = r.next()) {
+    if (f === 1) proposal = r.message('proposal', readProposal);
+    else if (f === 2) height = r.int64Number(1);
+    else if (f === 3) blockId = r.message('block_id', readBlockID);
+    else if (f === 4) {
+      if (parts.length >= MAX_BLOCK_PARTS) r.fail(`more than ${MAX_BLOCK_PARTS} parts`);
+      parts.push(r.message('parts', readPart));
+    } else r.skip();
+  }
+  if (height === 0) r.fail('missing height');
+  if (proposal) {
+    const p = proposal;
+    asDecodeError('ProposalMessage.proposal', () => validateProposal(p));
+    if (p.height !== height || !bytesEqual(p.blockId.hash, blockId.hash) || p.blockId.partSetHeader.total !== blockId.partSetHeader.total || !bytesEqual(p.blockId.partSetHeader.hash, blockId.partSetHeader.hash))
+      r.fail('the proposal does not match the message height and block id');
+  }
+  if (parts.length === 0 && !proposal) r.fail('neither a proposal nor parts');
+  return { proposal, height, blockId, parts };
+}
+
+export function decodeProposalMessage(bytes: Uint8Array): ProposalMessage {
+  return decodeWith('ProposalMessage', plainBytes(bytes), readProposalMessage);
+}
+
+/**
+ * A proposal and its parts as gossip messages: the proposal with as many parts as fit
+ * PROPOSAL_CHUNK_BYTES (for a small block, all of them: one message), then the rest in chunks.
+ */
+export function proposalMessages(proposal: Proposal, parts: readonly Part[], chunkBytes = PROPOSAL_CHUNK_BYTES): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let chunk: Part[] = [];
+  let size = 0;
+  let first = true;
+  const flush = (): void => {
+    out.push(encodeProposalMessage({ proposal: first ? proposal : null, height: proposal.height, blockId: proposal.blockId, parts: chunk }));
+    first = false;
+    chunk = [];
+    size = 0;
+  };
+  for (const p of parts) {
+    const n = p.bytes.length + 64 + 32 * p.proof.aunts.length; // part bytes plus its proof, roughly
+    if (chunk.length > 0 && size + n > chunkBytes) flush();
+    chunk.push(p);
+    size += n;
+  }
+  if (chunk.length > 0 || first) flush();
+  return out;
+}
+
+// ---- votes --------------------------------------------------------------------------------
+
+export function encodeVoteMessage(v: Vote): Uint8Array {
+  return new ProtoWriter().message(1, encodeVote(v)).finish();
+}
+
+export function decodeVoteMessage(bytes: Uint8Array): Vote {
+  return decodeWith('VoteMessage', plainBytes(bytes), (r) => {
+    let vote: Vote | null = null;
+    for (let f = r.next(); f !== 0; f = r.next()) {
+      if (f === 1) vote = r.message('vote', readVote);
+      else r.skip();
+    }
+    if (!vote) return r.fail('missing vote');
+    const v = vote;
+    asDecodeError('VoteMessage.vote', () => validateVote(v));
+    return v;
+  });
+}
+
+// ---- transactions -------------------------------------------------------------------------
+
+export function encodeTxBatch(txs: readonly Uint8Array[]): Uint8Array {
+  const w = new ProtoWriter();
+  for (const tx of txs) w.repeatedElement(1, tx);
+  return w.finish();
+}
+
+/** The txs of a batch; each at most `maxTxBytes` (the mempool's max_tx_bytes) and not empty. */
+export function decodeTxBatch(bytes: Uint8Array, maxTxBytes: number): Uint8Array[] {
+  return decodeWith('TxBatch', plainBytes(bytes), (r) => {
+    const txs: Uint8Array[] = [];
+    for (let f = r.next(); f !== 0; f = r.next()) {
+      if (f === 1) {
+        if (txs.length >= MAX_TXS_PER_BATCH) r.fail(`more than ${MAX_TXS_PER_BATCH} txs`);
+        const tx = r.bytes(maxTxBytes);
+        if (tx.length === 0) r.fail('empty tx');
+        txs.push(tx);
+      } else r.skip();
+    }
+    if (txs.length === 0) r.fail('no txs');
+    return txs;
+  });
+}
+
+// ---- commit request/response (catch-up) ---------------------------------------------------
+
+export function encodeCommitRequest(height: number): Uint8Array {
+  return new ProtoWriter().int64(1, height).finish();
+}
+
+export function decodeCommitRequest(bytes: Uint8Array): number {
+  return decodeWith('CommitRequest', plainBytes(bytes), (r) => {
+    let height = 0;
+    for (let f = r.next(); f !== 0; f = r.next()) {
+      if (f === 1) height = r.int64Number(1);
+      else r.skip();
+    }
+    if (height === 0) r.fail('missing height');
+    return height;
+  });
+}
+
+export interface CommitResponse {
+  readonly block: Block;
+  readonly commit: Commit;
+}
+
+export function encodeCommitResponse(res: CommitResponse | null): Uint8Array {
+  if (!res) return new ProtoWriter().bool(3, true).finish();
+  return new ProtoWriter().message(1, encodeBlock(res.block)).message(2, encodeCommit(res.commit)).finish();
+}
+
+/** null when the peer does not have the height. */
+export function decodeCommitResponse(bytes: Uint8Array): CommitResponse | null {
+  return decodeWith('CommitResponse', plainBytes(bytes), (r) => {
+    let block: Block | null = null;
+    let commit: Commit | null = null;
+    for (let f = r.next(); f !== 0; f = r.next()) {
+      if (f === 1) block = r.message('block', readBlock);
+      else if (f === 2) commit = r.message('commit', readCommit);
+      else r.skip();
+    }
+    if (!block && !commit) return null;
+    if (!block || !commit) return r.fail('a block without its commit, or the reverse');
+    if (block.header.height !== commit.height) r.fail('the block and the commit are for different heights');
+    return { block, commit };
+  });
+}
