@@ -1,6 +1,6 @@
 // Node and application information: health, status, genesis (whole and chunked), abci_info,
 // abci_query.
-import { formatTime, pubKeyToJson, toBase64, toHex, type Json } from '../../codec/index.js';
+import { formatTime, pubKeyToJson, toBase64, toHex, type BlockMeta, type Json } from '../../codec/index.js';
 import { addressOf } from '../../crypto/index.js';
 import { genesisToJson } from '../../types/genesis.js';
 import { serverError, type RpcEnv } from '../env.js';
@@ -23,6 +23,18 @@ export function infoRoutes(env: RpcEnv): Record<string, RpcMethod> {
     }
     return genesisChunks;
   };
+  // Stored block metas never change, so the two status reads (latest, earliest) are cached.
+  const metas = new Map<number, BlockMeta>();
+  const meta = async (height: number): Promise<BlockMeta | undefined> => {
+    const hit = metas.get(height);
+    if (hit) return hit;
+    const m = await env.blockStore.loadBlockMeta(height);
+    if (m) {
+      if (metas.size >= 4) metas.delete(metas.keys().next().value!);
+      metas.set(height, m);
+    }
+    return m;
+  };
   // CometBFT's node id is the hex address of the node key; the libp2p peer id goes in `other`.
   const nodeId = env.nodeKeyPubKey ? toHex(addressOf(env.nodeKeyPubKey)).toLowerCase() : env.nodeId;
 
@@ -32,11 +44,12 @@ export function infoRoutes(env: RpcEnv): Record<string, RpcMethod> {
     status: {
       params: [],
       handler: async () => {
-        const state = await env.stateStore.load();
+        // the engine's in-memory state, not a store read: status is the most polled method
+        const state = env.consensus.chainState ?? (await env.stateStore.load());
         const latest = env.blockStore.height();
         const earliest = env.blockStore.base();
-        const latestMeta = latest > 0 ? await env.blockStore.loadBlockMeta(latest) : undefined;
-        const earliestMeta = earliest > 0 ? await env.blockStore.loadBlockMeta(earliest) : undefined;
+        const latestMeta = latest > 0 ? await meta(latest) : undefined;
+        const earliestMeta = earliest > 0 ? await meta(earliest) : undefined;
         const own = state?.validators.getByAddress(addressOf(env.validatorPubKey));
         return {
           node_info: {

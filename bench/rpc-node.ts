@@ -1,0 +1,74 @@
+// A `tally start` child process for the RPC benchmark and the docs generator: its own home in a
+// temp dir, RPC on a free port (read from the "node started" log line), removed on stop.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
+
+export interface BenchNode {
+  readonly port: number;
+  readonly url: string;
+  readonly child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export async function startBenchNode(args: string[] = []): Promise<BenchNode> {
+  const home = mkdtempSync(join(tmpdir(), 'tally-bench-rpc-'));
+  const init = spawnSync(process.execPath, [CLI, 'init', '--home', home], { encoding: 'utf8' });
+  if (init.status !== 0) throw new Error(`tally init failed: ${init.stderr}`);
+  const child = spawn(process.execPath, [CLI, 'start', '--home', home, '--rpc.laddr', 'tcp://127.0.0.1:0', '--log_format', 'json', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const onData = (d: Buffer): void => {
+    if (out.length < 1 << 20) out += d.toString(); // the start-up lines; later output is dropped
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setInterval(() => {
+      const m = /"rpc":"tcp:\/\/127\.0\.0\.1:(\d+)"[^\n]*"msg":"node started"/.exec(out);
+      if (m) {
+        clearInterval(timer);
+        resolve(Number(m[1]));
+      }
+    }, 10);
+    child.once('exit', (code) => {
+      clearInterval(timer);
+      reject(new Error(`tally exited (${code}) before starting:\n${out.slice(-2000)}`));
+    });
+  });
+  return {
+    port,
+    url: `http://127.0.0.1:${port}`,
+    child,
+    stop: async () => {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+export const keepAlive = new Agent({ keepAlive: true, maxSockets: 256 });
+
+/** One JSON-RPC POST over the keep-alive agent; resolves with the body text. */
+export function post(port: number, body: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/', agent: keepAlive, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
