@@ -1,4 +1,11 @@
+import fc from 'fast-check';
 import { afterEach, describe, expect, test } from 'vitest';
+import { toBase64, toHex } from '../../src/codec/index.js';
+import { addressOf } from '../../src/crypto/index.js';
+import { stateFromGenesis } from '../../src/execution/index.js';
+import { txHash } from '../../src/types/index.js';
+import * as arb from '../helpers/arbitraries.js';
+import { testGenesis, testKeys } from '../helpers/chain.js';
 import { EventBus, EventBusError, NodeEvents, type BusMessage } from '../../src/events/index.js';
 import type { Json } from '../../src/codec/index.js';
 
@@ -146,5 +153,44 @@ describe('NodeEvents: consensus events', () => {
     ne.consensus({ kind: 'newStep', height: 6, round: 0, step: 'NewHeight' });
     expect(ne.round).toMatchObject({ height: 6, locked: null });
     expect(ne.round.votes.size).toBe(0);
+  });
+});
+
+describe('NodeEvents: block events', () => {
+  test("an applied block publishes NewBlock, NewBlockHeader, NewBlockEvents, NewEvidence, Tx, ValidatorSetUpdates in CometBFT's order and shapes", async () => {
+    bus = new EventBus({ maxSubscriptionsPerClient: 10 });
+    const ne = new NodeEvents(bus);
+    const got = collector();
+    bus.subscribe('a', 'tm.event EXISTS', got.handlers);
+    const [b] = fc.sample(arb.block, { seed: 5, numRuns: 1 });
+    const [v1, v2] = fc.sample(arb.vote, { seed: 6, numRuns: 2 });
+    const evidence = { kind: 'duplicate_vote' as const, voteA: v1!, voteB: v2!, totalVotingPower: 30n, validatorPower: 10n, timestamp: { seconds: 1, nanos: 0 } };
+    const tx = new TextEncoder().encode('k=v');
+    const block = { ...b!, data: { txs: [tx] }, evidence: [evidence] };
+    const result = { code: 0, data: new Uint8Array(0), log: '', info: '', gasWanted: 0n, gasUsed: 0n, events: [{ type: 'app', attributes: [{ key: 'key', value: 'k', index: true }] }], codespace: '' };
+    const pubKey = new Uint8Array(32).fill(4);
+    const keys = testKeys(1);
+    const state = stateFromGenesis(testGenesis(keys));
+    ne.blockApplied({
+      block,
+      blockId: { hash: new Uint8Array(32).fill(1), partSetHeader: { total: 1, hash: new Uint8Array(32).fill(2) } },
+      response: { events: [{ type: 'rewards', attributes: [{ key: 'amount', value: '5', index: true }] }], txResults: [result], validatorUpdates: [{ pubKey, power: 3n }], appHash: new Uint8Array(32) },
+      state,
+    });
+    await tick();
+    expect(got.got.map((m) => m.type)).toEqual(['NewBlock', 'NewBlockHeader', 'NewBlockEvents', 'NewEvidence', 'Tx', 'ValidatorSetUpdates']);
+    const [newBlock, , blockEvents, ev, txEv, vsu] = got.got;
+    expect(newBlock!.events).toEqual({ 'rewards.amount': ['5'], 'tm.event': ['NewBlock'] });
+    const nb = (newBlock!.data() as { value: { block: { data: { txs: string[] } }; result_finalize_block: { tx_results: unknown[]; validator_updates: { power: string }[] } } }).value;
+    expect(nb.block.data.txs).toEqual([toBase64(tx)]);
+    expect(nb.result_finalize_block.validator_updates[0]!.power).toBe('3');
+    expect((blockEvents!.data() as { value: { num_txs: string } }).value.num_txs).toBe('1');
+    const evd = (ev!.data() as { value: { height: string; evidence: { type: string; value: { TotalVotingPower: string } } } }).value;
+    expect(evd.evidence.type).toBe('tendermint/DuplicateVoteEvidence');
+    expect(evd.evidence.value.TotalVotingPower).toBe('30');
+    expect(txEv!.events['tx.hash']).toEqual([toHex(txHash(tx))]);
+    expect(txEv!.events['app.key']).toEqual(['k']);
+    expect((txEv!.data() as { value: { TxResult: { index: number; height: string } } }).value.TxResult).toMatchObject({ index: 0, height: String(block.header.height) });
+    expect((vsu!.data() as { value: { validator_updates: { address: string; voting_power: string }[] } }).value.validator_updates[0]).toMatchObject({ address: toHex(addressOf(pubKey)), voting_power: '3' });
   });
 });
