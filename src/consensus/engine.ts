@@ -26,7 +26,7 @@ import type { BlockExecutor } from '../execution/index.js';
 import { nextHeight } from '../execution/index.js';
 import { DoubleSignError, type Signer } from '../privval/index.js';
 import type { BlockStore, State } from '../store/index.js';
-import { PartSet, blockParts, headerHash, proposalSignBytes, voteExtensionSignBytes, voteSignBytes, ValidationError } from '../types/index.js';
+import { CommitVerifyError, PartSet, blockParts, headerHash, proposalSignBytes, verifyCommit, voteExtensionSignBytes, voteSignBytes, ValidationError } from '../types/index.js';
 import { apply, initialState, proposerOf, valueIdOf, type CoreState, type Effect, type Input, type TimeoutConfig, type TimeoutKind } from './core/index.js';
 import { WAL } from './wal.js';
 import { decodeWalRecord, encodeWalRecord, type WalRecord } from './wal-records.js';
@@ -130,6 +130,8 @@ export class ConsensusEngine {
   private awaitingBlock = new Map<string, BlockID>();
   /** Precommits of the current height by round and validator index, for extended commits. */
   private precommits = new Map<number, Map<number, Vote>>();
+  /** A commit for this height learned from a peer (catch-up): decide() stores it, not our own precommits. */
+  private caughtUp: Commit | null = null;
   private lastCommit: Commit | null = null;
   private lastExtendedCommit: ExtendedCommit | null = null;
   /** Messages for the next height, re-delivered once it starts (bounded). */
@@ -262,6 +264,34 @@ export class ConsensusEngine {
     });
   }
 
+  /**
+   * A block and the commit that decided it, from a peer, for a node that missed the votes (the
+   * network asks a peer for it on seeing messages of later heights). The commit is verified
+   * against this height's validators; the core then decides through its commit input.
+   */
+  receiveCommit(block: Block, commit: Commit): void {
+    this.enqueue(async () => {
+      if (commit.height === this.core.height + 1) return this.deferToNextHeight(() => this.receiveCommit(block, commit));
+      if (commit.height !== this.core.height || this.core.decision !== null) return;
+      const { header, parts } = blockParts(block);
+      const blockId = { hash: headerHash(block.header), partSetHeader: header };
+      if (valueIdOf(blockId) !== valueIdOf(commit.blockId)) {
+        this.m.logger.debug({ height: commit.height }, 'dropping a commit whose block does not match it');
+        return;
+      }
+      try {
+        verifyCommit(this.opts.chainId, this.state.validators, commit.blockId, commit.height, commit, nodeBackend);
+      } catch (e) {
+        if (!(e instanceof CommitVerifyError)) throw e;
+        this.m.logger.debug({ height: commit.height, kind: e.kind, err: e.message }, 'dropping a commit that does not verify');
+        return;
+      }
+      this.m.logger.info({ height: commit.height, round: commit.round, hash: toHex(blockId.hash) }, 'catching up with a commit from a peer');
+      await this.learnBlock({ block, blockId, partSetHeader: header, parts }, true);
+      await this.feed({ kind: 'commit', commit }, { kind: 'commit', commit }, false);
+    });
+  }
+
   private deferToNextHeight(redeliver: () => void): void {
     if (this.future.length < (this.opts.maxFutureMessages ?? 10_000)) this.future.push(redeliver);
   }
@@ -311,6 +341,7 @@ export class ConsensusEngine {
   /** WAL-append (fsynced for our own messages), apply to the core, perform the effects. */
   private async feed(input: Input, record: WalRecord | null, sync: boolean): Promise<void> {
     if (record && !this.replaying) this.wal?.append(encodeWalRecord(record), sync);
+    if (input.kind === 'commit') this.caughtUp = input.commit; // also when the WAL replays one
     if (input.kind === 'vote' && input.vote.type === SignedMsgType.Precommit) {
       let byIndex = this.precommits.get(input.vote.round);
       if (!byIndex) this.precommits.set(input.vote.round, (byIndex = new Map()));
@@ -377,6 +408,7 @@ export class ConsensusEngine {
     this.partSets = new Map();
     this.awaitingBlock = new Map();
     this.precommits = new Map();
+    this.caughtUp = null;
     this.replayed = { ready: new Set(), validated: new Set() };
     this.m.logger.debug({ height }, 'starting height');
     const input: Input = { kind: 'startHeight', height, validatorSet: this.state.validators, lastCommit: this.lastCommit };
@@ -579,7 +611,9 @@ export class ConsensusEngine {
   private async decide(height: number, round: number, blockId: BlockID, coreCommit: Commit): Promise<void> {
     const entry = this.blocks.get(valueIdOf(blockId));
     if (!entry) throw new ConsensusError(`decided block ${toHex(blockId.hash)} at height ${height} but this node does not have it (block sync is needed)`, { height });
-    const { commit, extended } = this.commitsFor(round, blockId, coreCommit);
+    // a peer's commit proves the decision; our own precommits of that round may be too few to
+    const caughtUp = this.caughtUp !== null && valueIdOf(this.caughtUp.blockId) === valueIdOf(blockId) ? this.caughtUp : null;
+    const { commit, extended } = caughtUp ? { commit: caughtUp, extended: null } : this.commitsFor(round, blockId, coreCommit);
     if (extended) await this.m.blockStore.saveBlockWithExtendedCommit(entry.block, extended, { header: entry.partSetHeader, parts: entry.parts });
     else await this.m.blockStore.saveBlock(entry.block, commit, { header: entry.partSetHeader, parts: entry.parts });
     const { state } = await this.m.executor.applyBlock(this.state, blockId, entry.block);

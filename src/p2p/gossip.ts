@@ -173,13 +173,14 @@ export class Gossip {
     return this.m.host.pubsub.getSubscribers(this.topics.vote).map((p) => p.toString());
   }
 
-  publishProposal(proposal: Proposal, parts: readonly Part[]): void {
-    for (const data of proposalMessages(proposal, parts)) this.publish(this.topics.proposal, data);
+  /** `resend` > 0 re-sends (as a message with a new id) what gossip may have lost. */
+  publishProposal(proposal: Proposal, parts: readonly Part[], resend = 0): void {
+    for (const data of proposalMessages(proposal, parts, resend)) this.publish(this.topics.proposal, data);
     this.stats.published.proposal++;
   }
 
-  publishVote(vote: Vote): void {
-    this.publish(this.topics.vote, encodeVoteMessage(vote));
+  publishVote(vote: Vote, resend = 0): void {
+    this.publish(this.topics.vote, encodeVoteMessage(vote, resend));
     this.stats.published.vote++;
   }
 

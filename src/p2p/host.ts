@@ -265,9 +265,11 @@ export class P2PHost {
       },
       (e: unknown) => {
         if (!this.running) return;
-        const attempts = this.redials.get(p.id)?.attempts ?? 0;
-        // the first failures are expected while a testnet's nodes come up one by one
-        (attempts < 3 ? this.log.debug : this.log.warn).call(this.log, { peer: p.id, addr: p.addr.toString(), attempts: attempts + 1, err: errorMessage(e) }, 'dial failed');
+        const attempts = (this.redials.get(p.id)?.attempts ?? 0) + 1;
+        // the first failures are expected while a testnet's nodes come up one by one; after that,
+        // a peer that stays down is worth a line now and then, not at every redial
+        const loud = attempts === 4 || attempts % 30 === 0;
+        (loud ? this.log.warn : this.log.debug).call(this.log, { peer: p.id, addr: p.addr.toString(), attempts, err: errorMessage(e) }, 'dial failed');
         this.scheduleRedial(p);
       },
     );

@@ -3,8 +3,11 @@
 // proposal that fails its basic validation — is a DecodeError, so the gossip layer can drop it
 // and count it against the peer. Signatures are not checked here: consensus does that.
 //
-//   ProposalMessage  { 1: Proposal (first chunk only), 2: height, 3: BlockID, 4: repeated Part }
-//   VoteMessage      { 1: Vote }
+//   ProposalMessage  { 1: Proposal (first chunk only), 2: height, 3: BlockID, 4: repeated Part, 5: resend }
+//   VoteMessage      { 1: Vote, 2: resend }
+//
+// `resend` (0 for the first send) makes a re-sent message's bytes, and so its gossipsub id,
+// differ from the first send's, which gossipsub would otherwise drop as already seen.
 //   TxBatch          { 1: repeated bytes tx }
 //   CommitRequest    { 1: height }
 //   CommitResponse   { 1: Block, 2: Commit } or { 3: true } ("not stored here"; never empty,
@@ -74,6 +77,8 @@ export interface ProposalMessage {
   readonly height: number;
   readonly blockId: BlockID;
   readonly parts: readonly Part[];
+  /** How many times this was sent before (re-sends after a stall). */
+  readonly resend?: number;
 }
 
 export function encodeProposalMessage(m: ProposalMessage): Uint8Array {
@@ -81,7 +86,7 @@ export function encodeProposalMessage(m: ProposalMessage): Uint8Array {
   if (m.proposal) w.message(1, encodeProposal(m.proposal));
   w.int64(2, m.height).message(3, encodeBlockID(m.blockId));
   for (const p of m.parts) w.repeatedElement(4, encodePart(p));
-  return w.finish();
+  return w.int64(5, m.resend ?? 0).finish();
 }
 
 function readProposalMessage(r: ProtoReader): ProposalMessage {
@@ -89,6 +94,7 @@ function readProposalMessage(r: ProtoReader): ProposalMessage {
   let height = 0;
   let blockId: BlockID = ZERO_BLOCK_ID;
   const parts: Part[] = [];
+  let resend = 0;
   for (let f = r.next(); f !== 0; f = r.next()) {
     if (f === 1) proposal = r.message('proposal', readProposal);
     else if (f === 2) height = r.int64Number(1);
@@ -96,7 +102,8 @@ function readProposalMessage(r: ProtoReader): ProposalMessage {
     else if (f === 4) {
       if (parts.length >= MAX_BLOCK_PARTS) r.fail(`more than ${MAX_BLOCK_PARTS} parts`);
       parts.push(r.message('parts', readPart));
-    } else r.skip();
+    } else if (f === 5) resend = r.int64Number(0);
+    else r.skip();
   }
   if (height === 0) r.fail('missing height');
   if (proposal) {
@@ -106,7 +113,7 @@ function readProposalMessage(r: ProtoReader): ProposalMessage {
       r.fail('the proposal does not match the message height and block id');
   }
   if (parts.length === 0 && !proposal) r.fail('neither a proposal nor parts');
-  return { proposal, height, blockId, parts };
+  return { proposal, height, blockId, parts, resend };
 }
 
 export function decodeProposalMessage(bytes: Uint8Array): ProposalMessage {
@@ -117,13 +124,13 @@ export function decodeProposalMessage(bytes: Uint8Array): ProposalMessage {
  * A proposal and its parts as gossip messages: the proposal with as many parts as fit
  * PROPOSAL_CHUNK_BYTES (for a small block, all of them: one message), then the rest in chunks.
  */
-export function proposalMessages(proposal: Proposal, parts: readonly Part[], chunkBytes = PROPOSAL_CHUNK_BYTES): Uint8Array[] {
+export function proposalMessages(proposal: Proposal, parts: readonly Part[], resend = 0, chunkBytes = PROPOSAL_CHUNK_BYTES): Uint8Array[] {
   const out: Uint8Array[] = [];
   let chunk: Part[] = [];
   let size = 0;
   let first = true;
   const flush = (): void => {
-    out.push(encodeProposalMessage({ proposal: first ? proposal : null, height: proposal.height, blockId: proposal.blockId, parts: chunk }));
+    out.push(encodeProposalMessage({ proposal: first ? proposal : null, height: proposal.height, blockId: proposal.blockId, parts: chunk, resend }));
     first = false;
     chunk = [];
     size = 0;
@@ -140,8 +147,8 @@ export function proposalMessages(proposal: Proposal, parts: readonly Part[], chu
 
 // ---- votes --------------------------------------------------------------------------------
 
-export function encodeVoteMessage(v: Vote): Uint8Array {
-  return new ProtoWriter().message(1, encodeVote(v)).finish();
+export function encodeVoteMessage(v: Vote, resend = 0): Uint8Array {
+  return new ProtoWriter().message(1, encodeVote(v)).int64(2, resend).finish();
 }
 
 export function decodeVoteMessage(bytes: Uint8Array): Vote {
@@ -149,6 +156,7 @@ export function decodeVoteMessage(bytes: Uint8Array): Vote {
     let vote: Vote | null = null;
     for (let f = r.next(); f !== 0; f = r.next()) {
       if (f === 1) vote = r.message('vote', readVote);
+      else if (f === 2) r.int64Number(0); // resend count: only there to change the message id
       else r.skip();
     }
     if (!vote) return r.fail('missing vote');

@@ -2,7 +2,6 @@
 // that comes up late), gossip of votes, chunked proposals and batched txs across a line of
 // three hosts (so the far one gets them only by forwarding), malformed messages dropped and
 // counted, the commit request/response protocol, and the inbound peer limit.
-import { createServer } from 'node:net';
 import { generateKeyPair } from '@libp2p/crypto/keys';
 import type { PrivateKey } from '@libp2p/interface';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
@@ -11,6 +10,7 @@ import { SignedMsgType, ZERO_BLOCK_ID, type Proposal, type Vote } from '../../sr
 import { CommitProtocol, Gossip, P2PError, P2PHost, encodeVoteMessage, gossipsubOptions, type CommitResponse, type HostOptions, type ProposalMessage } from '../../src/p2p/index.js';
 import { partsFromBytes } from '../../src/types/index.js';
 import { makeBlock } from '../store/fixtures.js';
+import { freePorts } from './ports.js';
 
 const CHAIN = 'p2p-test-chain';
 const hosts: P2PHost[] = [];
@@ -22,14 +22,7 @@ afterEach(async () => {
 });
 
 async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
+  return (await freePorts(1))[0]!;
 }
 
 async function makeHost(key: PrivateKey, opts: Partial<HostOptions> = {}, start = true): Promise<P2PHost> {

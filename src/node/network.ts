@@ -1,0 +1,416 @@
+// The node's network: consensus and the mempool over libp2p. It is the engine's
+// ConsensusNetwork (own proposals and votes out as gossip; peers' proposals, block parts and
+// votes in to the engine, which checks their signatures), it gossips transactions (txs the RPC
+// got into the mempool are published in batches; txs from gossip go to CheckTx with their
+// sender and are never re-published by us — gossipsub forwards them), and it catches a lagging
+// node up: on seeing proposals or votes of a height above the one it needs, it asks such a peer
+// for the block and commit of its height (/tally/<chain>/commit/1) and hands them to the engine.
+//
+// Gossipsub sends a message once: one lost before a peer subscribed, or while a connection was
+// down, is gone, and Tendermint's liveness needs every vote to arrive eventually (CometBFT's
+// reactor re-gossips votes for as long as a peer lacks them). So the node remembers its own
+// proposal and votes of the height it is deciding and, whenever consensus has not moved for
+// `resendIntervalMs`, publishes them again (with a resend count, so gossipsub's seen-cache does
+// not drop them). Every validator re-sending its own messages gets all of them to everyone.
+import type { PrivateKey } from '@libp2p/interface';
+import { CODE_OK, type ResponseCheckTx } from '../abci/index.js';
+import type { Part, PartSetHeader, Proposal, Vote } from '../codec/index.js';
+import type { Config } from '../config/index.js';
+import { valueIdOf } from '../consensus/core/index.js';
+import type { ConsensusEngine, ConsensusNetwork } from '../consensus/engine.js';
+import { MempoolError, type Mempool } from '../mempool/index.js';
+import {
+  CommitProtocol,
+  Gossip,
+  P2PHost,
+  SILENT_LOGGER,
+  gossipsubOptions,
+  hostOptionsFromConfig,
+  type CommitResponse,
+  type HostOptions,
+  type P2PLogger,
+  type PeerInfo,
+  type ProposalMessage,
+} from '../p2p/index.js';
+import type { RpcMempool } from '../rpc/env.js';
+import type { BlockStore } from '../store/index.js';
+
+export interface NodeNetworkOptions {
+  readonly chainId: string;
+  readonly host: Omit<HostOptions, 'gossipsub'>;
+  /** The mempool's max_tx_bytes (bigger txs in a gossiped batch make it malformed). */
+  readonly maxTxBytes: number;
+  /** mempool.broadcast: publish the txs this node's RPC accepted. */
+  readonly broadcastTxs: boolean;
+  /** How long a height may stay behind what peers show before asking one for its commit. */
+  readonly catchUpDelayMs?: number;
+  readonly commitRequestTimeoutMs?: number;
+  /** Gossiped txs waiting for CheckTx; more are dropped (the sender's peers still have them). */
+  readonly maxQueuedTxs?: number;
+  /** Re-send own messages of the current height when consensus has not moved for this long. */
+  readonly resendIntervalMs?: number;
+}
+
+/** Peers and gossip counters (P2PMetrics from src/metrics fits). */
+export interface NetworkMetrics {
+  peers(count: number): void;
+  messageReceived(topic: string, bytes?: number): void;
+  messageSent(topic: string, bytes?: number): void;
+}
+
+export interface NodeNetworkModules {
+  /** The node key (NodeKey.libp2pKey()): the libp2p identity. */
+  readonly privateKey: PrivateKey;
+  readonly mempool: Mempool;
+  /** Serves the commit protocol. */
+  readonly blockStore: BlockStore;
+  readonly logger?: P2PLogger;
+  readonly metrics?: NetworkMetrics;
+}
+
+export const DEFAULT_CATCH_UP_DELAY_MS = 1_000;
+export const DEFAULT_MAX_QUEUED_TXS = 10_000;
+export const DEFAULT_RESEND_INTERVAL_MS = 1_000;
+/** Own messages of the current height kept for re-sending (the latest rounds'). */
+const MAX_OWN_PROPOSALS = 4;
+const MAX_OWN_VOTES = 16;
+/** Parallel CheckTx calls for gossiped txs (the mempool serializes app calls anyway). */
+const TX_CHECK_CONCURRENCY = 16;
+/** Proposals remembered (by value id) so their later chunks are delivered, not buffered. */
+const MAX_KNOWN_PROPOSALS = 64;
+/** Blocks whose parts arrived before their proposal, kept until it comes… */
+const MAX_ORPHAN_BLOCKS = 8;
+/** …up to this many bytes of parts in all (a peer could send parts of blocks that never come). */
+const MAX_ORPHAN_BYTES = 16 * 1024 * 1024;
+/** Peers whose latest height is remembered for catch-up. */
+const MAX_TRACKED_PEERS = 1024;
+
+export function networkOptionsFromConfig(config: Config, chainId: string): NodeNetworkOptions {
+  return {
+    chainId,
+    host: hostOptionsFromConfig(config.p2p),
+    maxTxBytes: config.mempool.maxTxBytes,
+    broadcastTxs: config.mempool.broadcast,
+    // a peer at a later height is normal for about one timeout_commit; wait a little longer
+    catchUpDelayMs: Math.max(DEFAULT_CATCH_UP_DELAY_MS, 2 * config.consensus.timeoutCommitMs),
+    resendIntervalMs: DEFAULT_RESEND_INTERVAL_MS,
+  };
+}
+
+interface Orphans {
+  readonly height: number;
+  readonly parts: Part[];
+}
+
+export class NodeNetwork implements ConsensusNetwork {
+  readonly host: P2PHost;
+  readonly gossip: Gossip;
+  readonly commits: CommitProtocol;
+  /** What the RPC should use as its mempool: txs it accepts are gossiped. */
+  readonly mempool: RpcMempool;
+  private readonly log: P2PLogger;
+  private engine: ConsensusEngine | undefined;
+  private running = false;
+  private readonly abort = new AbortController();
+
+  private readonly knownProposals = new Map<string, number>();
+  private readonly orphans = new Map<string, Orphans>();
+  private orphanBytes = 0;
+
+  private readonly txQueue: { tx: Uint8Array; from: string }[] = [];
+  private txWorkers = 0;
+  private droppedTxs = 0;
+
+  private readonly peerHeights = new Map<string, number>();
+  private catchUpTimer: NodeJS.Timeout | null = null;
+  private catchingUp = false;
+
+  /** This node's proposals and votes of the height it last sent for, for re-sending. */
+  private own: { height: number; proposals: { proposal: Proposal; parts: readonly Part[] }[]; votes: Vote[] } = { height: 0, proposals: [], votes: [] };
+  private resendTimer: NodeJS.Timeout | null = null;
+  private lastProgress = '';
+  private resends = 0;
+
+  constructor(
+    private readonly opts: NodeNetworkOptions,
+    private readonly m: NodeNetworkModules,
+  ) {
+    this.log = m.logger ?? SILENT_LOGGER;
+    this.host = new P2PHost({ ...opts.host, gossipsub: gossipsubOptions(opts.chainId) }, { privateKey: m.privateKey, logger: this.log });
+    this.gossip = new Gossip({ chainId: opts.chainId, maxTxBytes: opts.maxTxBytes }, { host: this.host, logger: this.log });
+    this.commits = new CommitProtocol(
+      { chainId: opts.chainId, ...(opts.commitRequestTimeoutMs !== undefined ? { timeoutMs: opts.commitRequestTimeoutMs } : {}) },
+      { host: this.host, logger: this.log, source: { load: (h) => this.loadCommit(h) } },
+    );
+    const mempool = m.mempool;
+    this.mempool = {
+      checkTx: async (tx: Uint8Array): Promise<ResponseCheckTx> => {
+        const res = await mempool.checkTx(tx);
+        if (res.code === CODE_OK && opts.broadcastTxs) this.gossip.publishTx(tx);
+        return res;
+      },
+      size: () => mempool.size(),
+      sizeBytes: () => mempool.sizeBytes(),
+      txs: (limit: number) => mempool.txs(limit),
+      flush: () => mempool.flush(),
+    };
+  }
+
+  /** Starts the host and gossip, delivering to `engine` (which must be started). */
+  async start(engine: ConsensusEngine): Promise<void> {
+    if (this.running) return;
+    this.engine = engine;
+    await this.host.start();
+    this.running = true;
+    this.gossip.start({
+      onProposal: (msg, from) => this.onProposal(msg, from),
+      onVote: (v, from) => this.onVote(v, from),
+      onTxs: (txs, from) => this.onTxs(txs, from),
+    });
+    await this.commits.start();
+    this.resendTimer = setInterval(() => this.resendIfStalled(), this.opts.resendIntervalMs ?? DEFAULT_RESEND_INTERVAL_MS);
+    const metrics = this.m.metrics;
+    if (metrics) {
+      const report = (): void => metrics.peers(this.host.peers().length);
+      this.host.libp2p.addEventListener('peer:connect', report);
+      this.host.libp2p.addEventListener('peer:disconnect', report);
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.abort.abort();
+    if (this.catchUpTimer) clearTimeout(this.catchUpTimer);
+    this.catchUpTimer = null;
+    if (this.resendTimer) clearInterval(this.resendTimer);
+    this.resendTimer = null;
+    this.txQueue.length = 0;
+    this.gossip.stop();
+    await this.commits.stop();
+    await this.host.stop();
+  }
+
+  /** Connected peers (net_info, tests). */
+  peers(): PeerInfo[] {
+    return this.host.peers();
+  }
+
+  // ---- ConsensusNetwork: outbound ------------------------------------------------------------
+
+  broadcastProposal(proposal: Proposal, _partSetHeader: PartSetHeader, parts: readonly Part[]): void {
+    const own = this.ownFor(proposal.height);
+    own.proposals.push({ proposal, parts });
+    if (own.proposals.length > MAX_OWN_PROPOSALS) own.proposals.shift();
+    if (!this.running) return; // sent before the network started: the stall re-send delivers it
+    this.gossip.publishProposal(proposal, parts);
+    this.m.metrics?.messageSent('proposals');
+  }
+
+  broadcastVote(vote: Vote): void {
+    const own = this.ownFor(vote.height);
+    own.votes.push(vote);
+    if (own.votes.length > MAX_OWN_VOTES) own.votes.shift();
+    if (!this.running) return;
+    this.gossip.publishVote(vote);
+    this.m.metrics?.messageSent('votes');
+  }
+
+  private ownFor(height: number): NodeNetwork['own'] {
+    if (height !== this.own.height) this.own = { height, proposals: [], votes: [] };
+    return this.own;
+  }
+
+  /** Re-sends this node's messages of the current height if consensus has not moved since the last tick. */
+  private resendIfStalled(): void {
+    const e = this.engine;
+    if (!this.running || !e) return;
+    const progress = `${e.height}/${e.round}/${e.step}`;
+    const stalled = progress === this.lastProgress;
+    this.lastProgress = progress;
+    if (!stalled || this.own.height !== e.height) return;
+    const resend = ++this.resends;
+    for (const p of this.own.proposals) this.gossip.publishProposal(p.proposal, p.parts, resend);
+    for (const v of this.own.votes) this.gossip.publishVote(v, resend);
+    this.log.debug({ height: e.height, round: e.round, step: e.step, proposals: this.own.proposals.length, votes: this.own.votes.length }, 'consensus stalled: re-sent own messages');
+  }
+
+  // ---- inbound --------------------------------------------------------------------------------
+
+  private onProposal(msg: ProposalMessage, from: string): void {
+    const engine = this.engine;
+    if (!engine) return;
+    this.m.metrics?.messageReceived('proposals');
+    this.sawHeight(msg.height, from);
+    const id = valueIdOf(msg.blockId);
+    if (msg.proposal) {
+      engine.receiveProposal(msg.proposal);
+      this.rememberProposal(id, msg.height);
+      // parts that came before their proposal (another peer's chunk overtook the first one)
+      const early = this.takeOrphans(id);
+      if (early) {
+        for (const p of early.parts) engine.receiveBlockPart(msg.height, msg.blockId, p);
+      }
+    }
+    if (this.knownProposals.has(id)) {
+      for (const p of msg.parts) engine.receiveBlockPart(msg.height, msg.blockId, p);
+      return;
+    }
+    // the engine drops parts of a proposal it has not seen: keep them for when it comes, if it
+    // can still matter (this height, or the next one the engine is about to start)
+    if (msg.height < engine.height || msg.height > engine.height + 1) return;
+    let o = this.orphans.get(id);
+    if (!o) {
+      if (this.orphans.size >= MAX_ORPHAN_BLOCKS) this.takeOrphans(this.orphans.keys().next().value!);
+      this.orphans.set(id, (o = { height: msg.height, parts: [] }));
+    }
+    for (const p of msg.parts) {
+      if (o.parts.length >= msg.blockId.partSetHeader.total) break;
+      while (this.orphanBytes + p.bytes.length > MAX_ORPHAN_BYTES && this.orphans.size > 1) {
+        const oldest = this.orphans.keys().next().value!;
+        if (oldest === id) break;
+        this.takeOrphans(oldest);
+      }
+      if (this.orphanBytes + p.bytes.length > MAX_ORPHAN_BYTES) break;
+      o.parts.push(p);
+      this.orphanBytes += p.bytes.length;
+    }
+  }
+
+  private takeOrphans(id: string): Orphans | undefined {
+    const o = this.orphans.get(id);
+    if (!o) return undefined;
+    this.orphans.delete(id);
+    for (const p of o.parts) this.orphanBytes -= p.bytes.length;
+    return o;
+  }
+
+  private rememberProposal(id: string, height: number): void {
+    this.knownProposals.delete(id);
+    this.knownProposals.set(id, height);
+    while (this.knownProposals.size > MAX_KNOWN_PROPOSALS) this.knownProposals.delete(this.knownProposals.keys().next().value!);
+  }
+
+  private onVote(vote: Vote, from: string): void {
+    if (!this.engine) return;
+    this.m.metrics?.messageReceived('votes');
+    this.sawHeight(vote.height, from);
+    this.engine.receiveVote(vote);
+  }
+
+  private onTxs(txs: Uint8Array[], from: string): void {
+    this.m.metrics?.messageReceived('txs');
+    const max = this.opts.maxQueuedTxs ?? DEFAULT_MAX_QUEUED_TXS;
+    for (const tx of txs) {
+      if (this.txQueue.length >= max) {
+        if (this.droppedTxs++ % 1000 === 0) this.log.warn({ queued: this.txQueue.length, dropped: this.droppedTxs }, 'gossiped txs arrive faster than CheckTx takes them; dropping');
+        continue;
+      }
+      this.txQueue.push({ tx, from });
+    }
+    while (this.txWorkers < TX_CHECK_CONCURRENCY && this.txQueue.length > 0) {
+      this.txWorkers++;
+      void this.checkQueuedTxs();
+    }
+  }
+
+  private async checkQueuedTxs(): Promise<void> {
+    try {
+      for (let next = this.txQueue.shift(); next && this.running; next = this.txQueue.shift()) {
+        try {
+          // the sender is recorded so the tx is never sent back to it
+          await this.m.mempool.checkTx(next.tx, { sender: next.from });
+        } catch (e) {
+          // duplicates (every peer forwards the same tx), a full pool: expected, not the peer's fault
+          if (e instanceof MempoolError) this.log.debug({ peer: next.from, reason: e.reason }, 'gossiped tx not added');
+          else this.log.warn({ peer: next.from, err: e instanceof Error ? e.message : String(e) }, 'CheckTx of a gossiped tx failed');
+        }
+      }
+    } finally {
+      this.txWorkers--;
+    }
+  }
+
+  // ---- catch-up -------------------------------------------------------------------------------
+
+  /** The height this node needs next: the one after its last committed block. */
+  private neededHeight(): number {
+    return this.engine!.chainState.lastBlockHeight + 1;
+  }
+
+  /** `from` sent a message of `height`: if that is past what we need, it has our commit. */
+  private sawHeight(height: number, from: string): void {
+    if (!this.running || height <= this.neededHeight()) return;
+    const known = this.peerHeights.get(from) ?? 0;
+    if (height > known) {
+      this.peerHeights.delete(from);
+      this.peerHeights.set(from, height);
+      while (this.peerHeights.size > MAX_TRACKED_PEERS) this.peerHeights.delete(this.peerHeights.keys().next().value!);
+    }
+    if (this.catchingUp || this.catchUpTimer) return;
+    const delay = this.opts.catchUpDelayMs ?? DEFAULT_CATCH_UP_DELAY_MS;
+    const need = this.neededHeight();
+    this.catchUpTimer = setTimeout(() => {
+      this.catchUpTimer = null;
+      // a node that was merely a moment behind has decided by now
+      if (this.running && this.neededHeight() === need) void this.catchUp();
+    }, delay);
+  }
+
+  /** Asks peers ahead of us for the commit of each height we miss, one height at a time. */
+  private async catchUp(): Promise<void> {
+    if (this.catchingUp) return;
+    this.catchingUp = true;
+    try {
+      while (this.running) {
+        const need = this.neededHeight();
+        const ahead = [...this.peerHeights].filter(([, h]) => h > need).sort((a, b) => b[1] - a[1]);
+        if (ahead.length === 0) return;
+        let applied = false;
+        for (const [peer] of ahead) {
+          if (!this.running) return;
+          let res: CommitResponse | null;
+          try {
+            res = await this.commits.request(peer, need, this.abort.signal);
+          } catch (e) {
+            this.log.debug({ peer, height: need, err: e instanceof Error ? e.message : String(e) }, 'commit request failed');
+            this.peerHeights.delete(peer);
+            continue;
+          }
+          if (!res) {
+            this.peerHeights.delete(peer); // it forwarded later messages without having our height
+            continue;
+          }
+          this.log.info({ peer, height: need }, 'behind the peers: applying their commit');
+          this.engine!.receiveCommit(res.block, res.commit);
+          applied = await this.decided(need, this.opts.commitRequestTimeoutMs ?? 10_000);
+          if (applied) break;
+          this.peerHeights.delete(peer); // its commit did not verify (the engine logged why)
+        }
+        if (!applied) return; // the next message from a peer ahead starts another try
+      }
+    } finally {
+      this.catchingUp = false;
+    }
+  }
+
+  /** Whether the engine decides `height` within `timeoutMs`. */
+  private async decided(height: number, timeoutMs: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+    const stopped = new Promise<false>((resolve) => this.abort.signal.addEventListener('abort', () => resolve(false), { once: true }));
+    try {
+      return await Promise.race([this.engine!.waitForHeight(height).then(() => true), timeout, stopped]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async loadCommit(height: number): Promise<CommitResponse | null> {
+    const [block, commit] = await Promise.all([this.m.blockStore.loadBlock(height), this.m.blockStore.loadSeenCommit(height)]);
+    if (block && commit) return { block, commit };
+    // a height whose seen commit was pruned still has its canonical commit in the next block
+    const canonical = block ? await this.m.blockStore.loadBlockCommit(height) : undefined;
+    return block && canonical ? { block, commit: canonical } : null;
+  }
+}
