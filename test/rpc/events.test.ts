@@ -152,10 +152,18 @@ describe('slow clients', () => {
     const socket = (ws.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
     socket.pause();
     const start = Number(((await result(node.url, 'status')).sync_info as JsonObject).latest_block_height);
-    // 40 txs of 200 KB: each is in a NewBlock and a Tx event, far beyond the 4 MiB send buffer
-    const big = (i: number): string => toBase64(new TextEncoder().encode(`big${i}=${String(i).padStart(200_000, 'x')}`));
-    for (let i = 0; i < 40; i++) await call(node.url, 'broadcast_tx_async', { tx: big(i) });
-    await node.run.waitFor(/dropping slow websocket client/, 20_000);
+    // Batches of ten 150 KB txs, a block apart (so no block nears the consensus WAL's 4 MiB
+    // record limit): each tx is in a NewBlock and a Tx event, soon beyond the 4 MiB send buffer.
+    const big = (i: number): string => toBase64(new TextEncoder().encode(`big${i}=${String(i).padStart(150_000, 'x')}`));
+    const dropped = node.run.waitFor(/dropping slow websocket client/, 30_000);
+    let isDropped = false;
+    void dropped.then(() => (isDropped = true), () => {});
+    for (let batch = 0; batch < 20 && !isDropped; batch++) {
+      for (let i = 0; i < 10; i++) await call(node.url, 'broadcast_tx_sync', { tx: big(batch * 10 + i) });
+      const h = Number(((await result(node.url, 'status')).sync_info as JsonObject).latest_block_height);
+      await waitForHeight(node.url, h + 2);
+    }
+    await dropped;
     expect(Number(((await result(node.url, 'status')).sync_info as JsonObject).latest_block_height)).toBeGreaterThan(start);
     socket.resume();
     const { code, reason } = await closed;
