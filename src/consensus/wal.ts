@@ -8,8 +8,12 @@ import { fsyncDir } from '../fsutil/index.js';
 import { dirname } from 'node:path';
 
 const HEADER = 8;
-/** Default bound on one record: a proposal's block parts are logged one part per record. */
-export const DEFAULT_MAX_RECORD_BYTES = 4 << 20;
+/**
+ * Default bound on one record: a whole block is one record, so this is CometBFT's absolute
+ * maximum block size (100 MiB) plus room for the record's own fields. A length beyond it can
+ * only be corruption.
+ */
+export const DEFAULT_MAX_RECORD_BYTES = 100 * 1024 * 1024 + 64 * 1024;
 
 export class WALError extends Error {
   override readonly name = 'WALError';

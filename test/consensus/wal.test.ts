@@ -98,3 +98,18 @@ describe('consensus WAL', () => {
     expect(again.records).toEqual([rec(2)]);
   });
 });
+
+describe('WAL record size', () => {
+  test('a record as large as a big block (20 MiB) is written and read back', () => {
+    const path = fresh();
+    const big = new Uint8Array(20 * 1024 * 1024).fill(7);
+    const { wal } = WAL.open(path);
+    wal.append(big, true);
+    wal.close();
+    const again = WAL.open(path);
+    again.wal.close();
+    expect(again.records.length).toBe(1);
+    expect(again.records[0]!.length).toBe(big.length);
+    expect(again.truncated).toBeUndefined();
+  });
+});
