@@ -22,6 +22,7 @@ import { MempoolError, type Mempool } from '../mempool/index.js';
 import {
   CommitProtocol,
   Gossip,
+  P2PError,
   P2PHost,
   SILENT_LOGGER,
   gossipsubOptions,
@@ -32,7 +33,7 @@ import {
   type PeerInfo,
   type ProposalMessage,
 } from '../p2p/index.js';
-import type { RpcMempool } from '../rpc/env.js';
+import type { RpcMempool, RpcP2P, RpcPeer } from '../rpc/env.js';
 import type { BlockStore } from '../store/index.js';
 
 export interface NodeNetworkOptions {
@@ -49,6 +50,12 @@ export interface NodeNetworkOptions {
   readonly maxQueuedTxs?: number;
   /** Re-send own messages of the current height when consensus has not moved for this long. */
   readonly resendIntervalMs?: number;
+  /**
+   * Run without p2p (with a warning) if the listen address cannot be had. For a lone validator
+   * with no peers configured, which makes blocks without a network: its start must not fail
+   * because another node on the machine holds the default port.
+   */
+  readonly listenOptional?: boolean;
 }
 
 /** Peers and gossip counters (P2PMetrics from src/metrics fits). */
@@ -85,9 +92,11 @@ const MAX_ORPHAN_BYTES = 16 * 1024 * 1024;
 /** Peers whose latest height is remembered for catch-up. */
 const MAX_TRACKED_PEERS = 1024;
 
-export function networkOptionsFromConfig(config: Config, chainId: string): NodeNetworkOptions {
+export function networkOptionsFromConfig(config: Config, genesis: { readonly chainId: string; readonly validators: readonly unknown[] }): NodeNetworkOptions {
+  const lone = genesis.validators.length === 1 && config.p2p.persistentPeers.length === 0 && config.p2p.seeds.length === 0;
   return {
-    chainId,
+    chainId: genesis.chainId,
+    listenOptional: lone,
     host: hostOptionsFromConfig(config.p2p),
     maxTxBytes: config.mempool.maxTxBytes,
     broadcastTxs: config.mempool.broadcast,
@@ -108,6 +117,8 @@ export class NodeNetwork implements ConsensusNetwork {
   readonly commits: CommitProtocol;
   /** What the RPC should use as its mempool: txs it accepts are gossiped. */
   readonly mempool: RpcMempool;
+  /** What the RPC's net_info and dial_seeds / dial_peers use. */
+  readonly rpc: RpcP2P;
   private readonly log: P2PLogger;
   private engine: ConsensusEngine | undefined;
   private running = false;
@@ -154,13 +165,20 @@ export class NodeNetwork implements ConsensusNetwork {
       txs: (limit: number) => mempool.txs(limit),
       flush: () => mempool.flush(),
     };
+    this.rpc = this.rpcView();
   }
 
   /** Starts the host and gossip, delivering to `engine` (which must be started). */
   async start(engine: ConsensusEngine): Promise<void> {
     if (this.running) return;
     this.engine = engine;
-    await this.host.start();
+    try {
+      await this.host.start();
+    } catch (e) {
+      if (!(e instanceof P2PError && e.kind === 'listen' && this.opts.listenOptional)) throw e;
+      this.log.warn({ err: e.message }, 'p2p disabled: a lone validator with no peers configured goes on without a network');
+      return;
+    }
     this.running = true;
     this.gossip.start({
       onProposal: (msg, from) => this.onProposal(msg, from),
@@ -194,6 +212,29 @@ export class NodeNetwork implements ConsensusNetwork {
   /** Connected peers (net_info, tests). */
   peers(): PeerInfo[] {
     return this.host.peers();
+  }
+
+  private rpcView(): RpcP2P {
+    const host = this.host;
+    return {
+      get listening() {
+        return host.isRunning;
+      },
+      get listeners() {
+        return host.addresses();
+      },
+      peers: (): RpcPeer[] =>
+        host.peers().map((p) => ({
+          id: p.id,
+          moniker: '', // libp2p's identify carries no moniker
+          remoteIp: /^\/ip[46]\/([^/]+)/.exec(p.remoteAddr)?.[1] ?? '',
+          isOutbound: p.outbound,
+          listenAddr: p.remoteAddr,
+        })),
+      // seeds are kept like persistent peers until peer exchange exists (see hostOptionsFromConfig)
+      dialSeeds: async (seeds) => host.addPeers(seeds, true),
+      dialPeers: async (peers, opts) => host.addPeers(peers, opts.persistent),
+    };
   }
 
   // ---- ConsensusNetwork: outbound ------------------------------------------------------------

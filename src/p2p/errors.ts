@@ -4,6 +4,8 @@
 export type P2PErrorKind =
   /** The p2p section of the config cannot be used (bad multiaddr, no peer id). */
   | 'config'
+  /** The host could not listen on its address (in use, not local). */
+  | 'listen'
   /** The host is not started, or was stopped while the operation ran. */
   | 'not_running'
   /** A request to a peer failed or timed out. */

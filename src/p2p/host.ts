@@ -187,9 +187,14 @@ export class P2PHost {
     node.addEventListener('connection:open', (e) => this.onConnectionOpen(e.detail));
     node.addEventListener('connection:close', (e) => this.onConnectionClose(e.detail));
     node.addEventListener('peer:disconnect', (e) => this.onPeerDisconnect(e.detail.toString()));
-    this.node = node;
     this.dialAbort = new AbortController();
-    await node.start();
+    try {
+      await node.start();
+    } catch (e) {
+      await Promise.resolve(node.stop()).catch(() => {}); // whatever did start (other listeners, services) must not linger
+      throw new P2PError('listen', `cannot listen on ${o.listen.join(', ')}: ${/EADDRINUSE/.test(errorMessage(e)) ? 'address already in use' : errorMessage(e)}`, { listen: o.listen });
+    }
+    this.node = node;
     this.running = true;
     this.log.info({ peerId: node.peerId.toString(), listen: this.addresses(), persistentPeers: this.persistent.length }, 'p2p host started');
     for (const p of this.persistent) this.dialPersistent(p);
@@ -221,6 +226,25 @@ export class P2PHost {
   async openStream(peer: string, protocol: string, signal: AbortSignal): Promise<Stream> {
     if (!this.running) throw new P2PError('not_running', 'the p2p host is not started');
     return this.libp2p.dialProtocol(peerIdFromString(peer), protocol, { signal: AbortSignal.any([signal, this.dialAbort.signal]) });
+  }
+
+  /**
+   * Dials `addrs` (multiaddrs with /p2p/<id>) now; `persistent` ones are also kept and redialed
+   * whenever lost, like p2p.persistent_peers (RPC dial_peers / dial_seeds).
+   */
+  addPeers(addrs: readonly string[], persistent: boolean): void {
+    if (!this.running || !this.node) throw new P2PError('not_running', 'the p2p host is not started');
+    for (const p of parsePersistentPeers(addrs)) {
+      if (persistent && !this.persistentIds.has(p.id)) {
+        this.persistent.push(p);
+        this.persistentIds.add(p.id);
+      }
+      if (persistent) this.dialPersistent(p);
+      else if (!this.isConnected(p.id) && p.id !== this.node.peerId.toString()) {
+        const signal = AbortSignal.any([this.dialAbort.signal, AbortSignal.timeout(this.opts.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS)]);
+        this.node.dial(p.addr, { signal }).catch((e: unknown) => this.log.info({ peer: p.id, addr: p.addr.toString(), err: errorMessage(e) }, 'dial failed'));
+      }
+    }
   }
 
   private isConnected(peer: string): boolean {

@@ -101,6 +101,22 @@ describe('p2p host', () => {
     await until('A to see B again', () => a2.peers().length === 1);
   });
 
+  test('a listen address in use is a typed error, and nothing of the failed host lingers', async () => {
+    const [ka, kb] = await Promise.all([generateKeyPair('Ed25519'), generateKeyPair('Ed25519')]);
+    const a = await makeHost(ka);
+    const taken = a.addresses()[0]!.replace(/\/p2p\/.*$/, '');
+    const b = new P2PHost({ listen: [taken], gossipsub: gossipsubOptions(CHAIN) }, { privateKey: kb });
+    const err = await b.start().then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(P2PError);
+    expect((err as P2PError).kind).toBe('listen');
+    expect((err as P2PError).message).toMatch(/address already in use/);
+    expect(b.isRunning).toBe(false);
+    await b.stop(); // a no-op, and no open handle keeps the test process alive
+  });
+
   test('rejects a persistent peer without a peer id', async () => {
     const k = await generateKeyPair('Ed25519');
     expect(() => new P2PHost({ listen: ['/ip4/127.0.0.1/tcp/0'], persistentPeers: ['/ip4/127.0.0.1/tcp/1234'] }, { privateKey: k })).toThrow(P2PError);

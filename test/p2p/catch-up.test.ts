@@ -1,0 +1,86 @@
+// ConsensusEngine.receiveCommit, the engine side of catch-up: a commit from a peer is verified
+// against the height's validators before the node decides with it; a forged or mismatched one
+// changes nothing; a valid one decides the height and is what the node stores as its seen commit.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import { serialize } from '../../src/abci/index.js';
+import { KVStoreApp } from '../../src/apps/kvstore/index.js';
+import { LOOPBACK_NETWORK, ConsensusEngine } from '../../src/consensus/engine.js';
+import { BlockExecutor, handshake, stateFromGenesis } from '../../src/execution/index.js';
+import { FileSigner } from '../../src/privval/index.js';
+import { BlockStore, StateStore } from '../../src/store/index.js';
+import { signCommit, testGenesis, testKeys } from '../helpers/chain.js';
+
+const nop = (): void => {};
+const quiet = { info: nop, warn: nop, debug: nop, error: nop };
+// long timeouts: the lone validator of four never decides by itself during the test
+const TIMEOUTS = { propose: 60_000, proposeDelta: 0, prevote: 60_000, prevoteDelta: 0, precommit: 60_000, precommitDelta: 0, commit: 10 };
+
+const dir = mkdtempSync(join(tmpdir(), 'tally-catchup-'));
+const closers: (() => Promise<void>)[] = [];
+afterAll(async () => {
+  for (const c of closers.reverse()) await c();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const keys = testKeys(4);
+const genesis = testGenesis(keys, { chainId: 'catch-up-chain' });
+
+async function setup(name: string, keyIndex: number) {
+  const d = join(dir, name);
+  const kv = await KVStoreApp.open({ dir: join(d, 'app'), syncWrites: false });
+  const app = serialize(kv);
+  const blockStore = new BlockStore({ path: join(d, 'blocks'), sync: false });
+  const stateStore = new StateStore({ path: join(d, 'state'), sync: false });
+  await blockStore.open();
+  await stateStore.open();
+  const executor = new BlockExecutor({ app, blockStore, stateStore, logger: quiet });
+  const { state } = await handshake(stateFromGenesis(genesis), { genesis, app, blockStore, stateStore, executor, logger: quiet, version: 'test' });
+  const engine = new ConsensusEngine(
+    { chainId: genesis.chainId, timeouts: TIMEOUTS, walPath: join(d, 'cs.wal') },
+    { executor, blockStore, signer: FileSigner.open(keys[keyIndex]!, join(d, 'pv_state.json')), network: LOOPBACK_NETWORK, logger: quiet },
+  );
+  closers.push(async () => {
+    await engine.stop();
+    await blockStore.close();
+    await stateStore.close();
+    await kv.close();
+  });
+  return { engine, executor, blockStore, state };
+}
+
+describe('receiveCommit', () => {
+  test('ignores forged and mismatched commits, decides with a valid one and stores it', async () => {
+    // a block for height 1 as another validator would build it
+    const builder = await setup('builder', 1);
+    const built = await builder.executor.createProposalBlock(builder.state, keys[1]!.pubKey.address, null, null);
+    const time = { seconds: genesis.genesisTime.seconds + 5, nanos: 0 };
+    const commit = signCommit(genesis.chainId, builder.state.validators, keys.slice(0, 3), 1, 0, built.blockId, time);
+
+    const node = await setup('node', 3);
+    await node.engine.start(node.state);
+    const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 150));
+
+    // one signature altered: the commit does not verify
+    const forged = { ...commit, signatures: commit.signatures.map((s, i) => (i === 0 ? { ...s, signature: s.signature.map((b, j) => (j === 0 ? b ^ 1 : b)) } : s)) };
+    node.engine.receiveCommit(built.block, forged);
+    // too little power: two of four validators
+    node.engine.receiveCommit(built.block, signCommit(genesis.chainId, builder.state.validators, keys.slice(0, 2), 1, 0, built.blockId, time));
+    // a valid commit, but for another block than the one sent with it
+    const other = await builder.executor.createProposalBlock(builder.state, keys[2]!.pubKey.address, null, null);
+    node.engine.receiveCommit(other.block, commit);
+    await settle();
+    expect(node.engine.chainState.lastBlockHeight).toBe(0);
+    expect(await node.blockStore.loadBlock(1)).toBeUndefined();
+
+    // the real thing
+    node.engine.receiveCommit(built.block, commit);
+    await node.engine.waitForHeight(1);
+    expect(node.engine.chainState.lastBlockHeight).toBe(1);
+    const stored = await node.blockStore.loadBlockMeta(1);
+    expect(stored?.blockId.hash).toEqual(built.blockId.hash);
+    expect(await node.blockStore.loadSeenCommit(1)).toEqual(commit);
+  });
+});
