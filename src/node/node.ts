@@ -1,5 +1,5 @@
 // A Tally node assembled from its parts, started and stopped in a fixed order: stores → app →
-// handshake → mempool → consensus → RPC; stopped in reverse. Everything is built from the
+// handshake → mempool → consensus → p2p → RPC; stopped in reverse. Everything is built from the
 // loaded home (config, genesis, keys).
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -7,7 +7,7 @@ import { serialize, type Application, type SerializedApplication } from '../abci
 import { CounterApp, KVStoreApp } from '../apps/index.js';
 import { toHex } from '../codec/index.js';
 import { COMETBFT_COMPAT_VERSION, TALLY_VERSION, forModule, type Config, type LoadedHome } from '../config/index.js';
-import { ConsensusEngine, LOOPBACK_NETWORK } from '../consensus/engine.js';
+import { ConsensusEngine } from '../consensus/engine.js';
 import { BlockExecutor, handshake, stateFromGenesis } from '../execution/index.js';
 import { Mempool, mempoolOptionsFromConfig } from '../mempool/index.js';
 import { FileSigner } from '../privval/index.js';
@@ -17,6 +17,7 @@ import { parseTcpUrl } from '../config/index.js';
 import { buildRoutes } from '../rpc/routes.js';
 import { TxWaiters } from '../rpc/tx-waiters.js';
 import { EventBus, NodeEvents } from '../events/index.js';
+import { NodeNetwork, networkOptionsFromConfig } from './network.js';
 
 export class NodeError extends Error {
   override readonly name = 'NodeError';
@@ -129,6 +130,8 @@ export class TallyNode {
     const signer = FileSigner.open(privKey, home.paths.privValidatorStateFile, auditLogPath ? { auditLogPath } : {});
     if (!config.consensus.createEmptyBlocks) logger.warn({}, 'consensus.create_empty_blocks = false is not supported yet: blocks are produced continuously');
     const c = config.consensus;
+    // libp2p: gossip for consensus and txs, commits for catch-up (started after consensus, stopped before it)
+    const network = new NodeNetwork(networkOptionsFromConfig(config, genesis), { privateKey: home.nodeKey.libp2pKey(), mempool, blockStore, logger: forModule(logger, 'p2p') });
     this.engine = new ConsensusEngine(
       {
         chainId: genesis.chainId,
@@ -147,7 +150,7 @@ export class TallyNode {
         executor,
         blockStore,
         signer: isValidator ? signer : null,
-        network: LOOPBACK_NETWORK,
+        network,
         logger: forModule(logger, 'consensus'),
         onFatal: (e) => this.fatal(e),
         onEvent: (e) => events.consensus(e),
@@ -155,6 +158,8 @@ export class TallyNode {
     );
     await this.engine.start(state);
     this.closers.push({ close: () => this.engine!.stop() });
+    await network.start(this.engine);
+    this.closers.push({ close: () => network.stop() });
 
     const laddr = parseTcpUrl(config.rpc.laddr);
     if (typeof laddr === 'string') throw new NodeError(`rpc.laddr: ${laddr}`); // validated at load; kept for type safety
@@ -183,7 +188,8 @@ export class TallyNode {
           txIndex,
           blockIndex,
           app,
-          mempool,
+          mempool: network.mempool, // txs the RPC admits are gossiped
+          p2p: network.rpc,
           consensus: this.engine,
           txWaiters,
           events,
