@@ -438,12 +438,17 @@ export class NodeNetwork implements ConsensusNetwork {
   /** Whether the engine decides `height` within `timeoutMs`. */
   private async decided(height: number, timeoutMs: number): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined;
+    let onAbort = (): void => {};
     const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
-    const stopped = new Promise<false>((resolve) => this.abort.signal.addEventListener('abort', () => resolve(false), { once: true }));
+    const stopped = new Promise<false>((resolve) => {
+      onAbort = () => resolve(false);
+      this.abort.signal.addEventListener('abort', onAbort, { once: true });
+    });
     try {
       return await Promise.race([this.engine!.waitForHeight(height).then(() => true), timeout, stopped]);
     } finally {
       clearTimeout(timer);
+      this.abort.signal.removeEventListener('abort', onAbort); // one per caught-up height otherwise
     }
   }
 
