@@ -8,7 +8,11 @@ export type StartNode = (config: Config, home: LoadedHome, logger: Logger) => Pr
 export const startNode: StartNode = async (config, home, logger) => {
   const node = await TallyNode.start(config, home, logger);
   const rpc = node.rpcAddress();
-  logger.info({ rpc: rpc ? `tcp://${rpc.host}:${rpc.port}` : undefined, height: node.consensus?.chainState.lastBlockHeight }, 'node started');
+  const metrics = node.metricsAddress();
+  logger.info(
+    { rpc: rpc ? `tcp://${rpc.host}:${rpc.port}` : undefined, metrics: metrics ? `http://${metrics.host}:${metrics.port}/metrics` : undefined, height: node.consensus?.chainState.lastBlockHeight },
+    'node started',
+  );
   await new Promise<void>((resolve, reject) => {
     let stopping = false;
     const stop = (err?: Error): void => {

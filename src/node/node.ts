@@ -18,6 +18,7 @@ import { buildRoutes } from '../rpc/routes.js';
 import { TxWaiters } from '../rpc/tx-waiters.js';
 import { EventBus, NodeEvents } from '../events/index.js';
 import { NodeNetwork, networkOptionsFromConfig } from './network.js';
+import { createNodeMetrics, metricsOptionsFromConfig, type NodeMetrics } from '../metrics/index.js';
 
 export class NodeError extends Error {
   override readonly name = 'NodeError';
@@ -46,6 +47,7 @@ export class TallyNode {
   private readonly closers: Closable[] = [];
   private engine: ConsensusEngine | undefined;
   private rpc: RpcServer | undefined;
+  private metrics: NodeMetrics | undefined;
   private fatalError: Error | undefined;
   private readonly fatalListeners: ((e: Error) => void)[] = [];
 
@@ -77,6 +79,11 @@ export class TallyNode {
     return this.engine;
   }
 
+  /** Where /metrics is served (undefined when [instrumentation] prometheus is off). */
+  metricsAddress(): { host: string; port: number } | undefined {
+    return this.metrics?.server.address();
+  }
+
   rpcAddress(): { host: string; port: number } | undefined {
     return this.rpc?.address();
   }
@@ -85,6 +92,11 @@ export class TallyNode {
     const { config, home, logger } = this;
     const dbDir = home.paths.dbDir;
     const genesis = home.genesis;
+    // first to start, last to stop: everything after can report to it
+    const metrics = createNodeMetrics(metricsOptionsFromConfig(config.instrumentation), { logger: forModule(logger, 'metrics') });
+    this.metrics = metrics;
+    await metrics.server.start();
+    this.closers.push({ close: () => metrics.server.stop() });
 
     const blockStore = new BlockStore({ path: join(dbDir, 'blockstore.db') });
     const stateStore = new StateStore({ path: join(dbDir, 'state.db') });
@@ -102,7 +114,7 @@ export class TallyNode {
     const txWaiters = new TxWaiters();
     const events = new NodeEvents(new EventBus({ maxClients: config.rpc.maxSubscriptionClients, maxSubscriptionsPerClient: config.rpc.maxSubscriptionsPerClient }));
     const stored = await stateStore.load();
-    const mempool = new Mempool(mempoolOptionsFromConfig(config.mempool, { height: stored?.lastBlockHeight ?? 0 }), { app, logger: forModule(logger, 'mempool') });
+    const mempool = new Mempool(mempoolOptionsFromConfig(config.mempool, { height: stored?.lastBlockHeight ?? 0 }), { app, logger: forModule(logger, 'mempool'), metrics: metrics.mempool });
     this.closers.push({ close: () => mempool.stop() });
     const executor = new BlockExecutor({
       app,
@@ -122,6 +134,7 @@ export class TallyNode {
       throw new NodeError(`the stored state is for chain ${initial.chainId}, but genesis.json is for ${genesis.chainId}: wrong home or db_dir?`);
     const { state, replayed } = await handshake(initial, { genesis, app, blockStore, stateStore, executor, logger: forModule(logger, 'handshake'), version: TALLY_VERSION });
     logger.info({ height: state.lastBlockHeight, appHash: toHex(state.appHash), replayed }, 'handshake complete');
+    metrics.consensus.recordState(state);
 
     const privKey = home.privValidatorKey.privKey;
     const isValidator = state.validators.hasAddress(privKey.pubKey.address) || state.nextValidators.hasAddress(privKey.pubKey.address);
@@ -153,7 +166,11 @@ export class TallyNode {
         network,
         logger: forModule(logger, 'consensus'),
         onFatal: (e) => this.fatal(e),
-        onEvent: (e) => events.consensus(e),
+        onDecided: metrics.hooks.onDecided,
+        onEvent: (e) => {
+          events.consensus(e);
+          metrics.hooks.onEvent(e);
+        },
       },
     );
     await this.engine.start(state);

@@ -365,6 +365,9 @@ describe('cross-key validation', () => {
     expect(errorOf(() => validateConfig(c)).message).toContain('also used by rpc.laddr');
     const prom = applyOverrides(defaultConfig(), { 'instrumentation.prometheus': 'true', 'instrumentation.prometheus_listen_addr': ':26657' });
     expect(errorOf(() => validateConfig(prom)).key).toBe('instrumentation.prometheus_listen_addr');
+    // Port 0 asks the OS for a free port: several listeners may use it.
+    const ephemeral = applyOverrides(defaultConfig(), { 'rpc.laddr': 'tcp://127.0.0.1:0', 'p2p.laddr': '/ip4/127.0.0.1/tcp/0', 'instrumentation.prometheus': 'true', 'instrumentation.prometheus_listen_addr': '127.0.0.1:0' });
+    expect(() => validateConfig(ephemeral)).not.toThrow();
     // Different IPs may share a port.
     const ok = applyOverrides(defaultConfig(), { 'p2p.laddr': '/ip4/127.0.0.2/tcp/26657' });
     expect(() => validateConfig(ok)).not.toThrow();
