@@ -161,7 +161,7 @@ export function validateConfig(config: Config, source = 'config'): void {
     for (let j = i + 1; j < listeners.length; j++) {
       const a = listeners[i]!;
       const b = listeners[j]!;
-      // Port 0 asks the OS for a free port: any number of listeners may do so.
+      // Port 0 asks the OS for a free port: several listeners may do so.
       if (a.port !== 0 && a.port === b.port && (a.host === b.host || WILDCARDS.has(a.host) || WILDCARDS.has(b.host)))
         throw new ConfigError(`port ${b.port} is also used by ${a.key}`, source, b.key);
     }

@@ -521,7 +521,7 @@ export const SCHEMA: Schema = {
           key: 'enable',
           kind: 'bool',
           default: false,
-          doc: 'State sync rapidly bootstraps a new node by discovering, fetching, and restoring a state machine\nsnapshot from peers instead of fetching and replaying historical blocks. Requires some peers in\nthe network to take and serve state machine snapshots. State sync is not attempted if the node\nhas any local state (height > 0). The node will have a truncated block history, starting from\nthe height of the snapshot. If no snapshot is found within discovery_time, the node falls back to\nblock sync from genesis.',
+          doc: 'State sync rapidly bootstraps a new node by discovering, fetching, and restoring a state machine\nsnapshot from peers instead of fetching and replaying historical blocks. Requires some peers in\nthe network to take and serve state machine snapshots. State sync is not attempted if the node\nhas local state (height > 0). The node will have a truncated block history, starting from\nthe height of the snapshot. If no snapshot is found within discovery_time, the node falls back to\nblock sync from genesis.',
         },
         rpcServers: {
           key: 'rpc_servers',
