@@ -112,7 +112,22 @@ function blockIdOf(block: Block): { blockId: BlockID; parts: Part[]; partSetHead
 }
 
 export class BlockExecutor {
+  /**
+   * Blocks already validated against a state, by object identity (both are immutable). A peer's
+   * proposal is validated in ProcessProposal and again when applied: the second time would
+   * re-encode the block and re-verify every last-commit signature for nothing.
+   */
+  private readonly validated = new WeakMap<State, WeakSet<Block>>();
+
   constructor(private readonly m: ExecutorModules) {}
+
+  private validate(state: State, block: Block): void {
+    if (this.validated.get(state)?.has(block)) return;
+    validateBlockAgainstState(state, block);
+    let blocks = this.validated.get(state);
+    if (!blocks) this.validated.set(state, (blocks = new WeakSet()));
+    blocks.add(block);
+  }
 
   /** A block this node proposes at the state's next height (PrepareProposal decides its txs). */
   async createProposalBlock(state: State, proposerAddress: Uint8Array, lastCommit: Commit | null, lastExtendedCommit: ExtendedCommit | null): Promise<ProposalBlock> {
@@ -147,7 +162,7 @@ export class BlockExecutor {
   /** Full validation, then the app's ProcessProposal verdict. False for any invalid block. */
   async processProposal(state: State, block: Block): Promise<{ valid: boolean; reason?: string }> {
     try {
-      validateBlockAgainstState(state, block);
+      this.validate(state, block);
     } catch (e) {
       if (e instanceof ExecutionError && e.kind === 'invalid_block') return { valid: false, reason: e.message };
       throw e;
@@ -201,7 +216,7 @@ export class BlockExecutor {
         { height: h.height, computed: toHex(state.appHash), committed: toHex(h.appHash) },
       );
     }
-    validateBlockAgainstState(state, block);
+    this.validate(state, block);
     const response = await this.finalize(state, block);
     await this.m.stateStore.saveFinalizeBlockResponse(h.height, encodeResponseFinalizeBlock(response));
     const next = updateState(state, blockId, h, response);

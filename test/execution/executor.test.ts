@@ -135,6 +135,21 @@ describe('block execution with the kvstore app', () => {
     }
   });
 
+  test('a block validated by ProcessProposal does not vouch for another block with the same header', async () => {
+    const keys = testKeys(1);
+    const env = await openEnv(tempDir());
+    let state = await boot(env, testGenesis(keys));
+    let commit: Commit | null = null;
+    ({ state, commit } = await produce(env, state, keys, commit));
+    env.mempool.txs.push(enc('a=1'));
+    const { block, blockId } = await env.executor.createProposalBlock(state, keys[0]!.pubKey.address, commit, null);
+    expect((await env.executor.processProposal(state, block)).valid).toBe(true);
+    const swapped = { ...block, data: { txs: [enc('a=2')] } };
+    await expect(env.executor.applyBlock(state, blockId, swapped)).rejects.toThrow(/data_hash/);
+    // the validated block itself still applies
+    expect((await env.executor.applyBlock(state, blockId, block)).state.lastBlockHeight).toBe(2);
+  });
+
   test('a decided block with a different app hash stops execution, naming both hashes and the height', async () => {
     const keys = testKeys(1);
     const env = await openEnv(tempDir());
