@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { serialize } from '../../src/abci/index.js';
+import { encodeResponseFinalizeBlock, serialize } from '../../src/abci/index.js';
 import { KVStoreApp } from '../../src/apps/kvstore/index.js';
 import { toHex, type Block, type Commit } from '../../src/codec/index.js';
 import type { PrivKey } from '../../src/crypto/index.js';
@@ -67,6 +67,21 @@ function tempDir(): string {
   const d = mkdtempSync(join(tmpdir(), 'tally-exec-'));
   dirs.push(d);
   return d;
+}
+
+/** Close `env` as a crash or a stop would, and drop it from the after-test cleanup. */
+async function closeEnv(env: Env): Promise<void> {
+  await env.close();
+  envs.splice(envs.indexOf(env), 1);
+}
+
+/** Build, sign and store the next block with `tx` in it, without applying it. */
+async function storeNextBlock(env: Env, state: State, keys: readonly PrivKey[], commit: Commit | null, tx: string): Promise<Block> {
+  env.mempool.txs.push(enc(tx));
+  const { block, blockId, parts, partSetHeader } = await env.executor.createProposalBlock(state, keys[0]!.pubKey.address, commit, null);
+  const height = block.header.height;
+  await env.blockStore.saveBlock(block, signCommit(state.chainId, state.validators, keys, height, 0, blockId, block.header.time), { header: partSetHeader, parts });
+  return block;
 }
 
 async function boot(env: Env, genesis: GenesisDoc): Promise<State> {
@@ -180,8 +195,7 @@ describe('start-up handshake', () => {
       ({ state, commit } = await produce(env, state, keys, commit));
     }
     const finalHash = toHex(state.appHash);
-    await env.close();
-    envs.splice(envs.indexOf(env), 1);
+    await closeEnv(env);
     // a brand-new app directory: the app is at height 0, the store at 5
     env = await openEnv(dir, join(dir, 'fresh-app'));
     const restarted = await boot(env, genesis);
@@ -199,11 +213,8 @@ describe('start-up handshake', () => {
     let state = await boot(env, genesis);
     let commit: Commit | null = null;
     ({ state, commit } = await produce(env, state, keys, commit));
-    env.mempool.txs.push(enc('late=yes'));
-    const { block, blockId, parts, partSetHeader } = await env.executor.createProposalBlock(state, keys[0]!.pubKey.address, commit, null);
-    await env.blockStore.saveBlock(block, signCommit(state.chainId, state.validators, keys, 2, 0, blockId, block.header.time), { header: partSetHeader, parts });
-    await env.close(); // "crash" before applyBlock
-    envs.splice(envs.indexOf(env), 1);
+    await storeNextBlock(env, state, keys, commit, 'late=yes');
+    await closeEnv(env); // "crash" before applyBlock
     env = await openEnv(dir);
     const restarted = await boot(env, genesis);
     expect(restarted.lastBlockHeight).toBe(2);
@@ -218,16 +229,12 @@ describe('start-up handshake', () => {
     let state = await boot(env, genesis);
     let commit: Commit | null = null;
     ({ state, commit } = await produce(env, state, keys, commit));
-    env.mempool.txs.push(enc('once=only'));
-    const { block, blockId, parts, partSetHeader } = await env.executor.createProposalBlock(state, keys[0]!.pubKey.address, commit, null);
-    await env.blockStore.saveBlock(block, signCommit(state.chainId, state.validators, keys, 2, 0, blockId, block.header.time), { header: partSetHeader, parts });
+    const block = await storeNextBlock(env, state, keys, commit, 'once=only');
     // the first half of applyBlock, then a "crash" before the state is saved
     const resp = await env.executor.finalize(state, block);
-    const { encodeResponseFinalizeBlock } = await import('../../src/abci/index.js');
     await env.stateStore.saveFinalizeBlockResponse(2, encodeResponseFinalizeBlock(resp));
     await env.executor.commit(2, block.data.txs, resp.txResults);
-    await env.close();
-    envs.splice(envs.indexOf(env), 1);
+    await closeEnv(env);
     env = await openEnv(dir);
     const restarted = await boot(env, genesis);
     expect(restarted.lastBlockHeight).toBe(2);
@@ -243,8 +250,7 @@ describe('start-up handshake', () => {
     let env = await openEnv(dir);
     let state = await boot(env, genesis);
     ({ state } = await produce(env, state, keys, null));
-    await env.close();
-    envs.splice(envs.indexOf(env), 1);
+    await closeEnv(env);
     // a new node home, but the old app directory (at height 1)
     const other = tempDir();
     env = await openEnv(other, join(dir, 'app'));
