@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeBlock, encodePart, type Block, type Part } from '../../src/codec/index.js';
-import { BlockStore, createLevelDb, StoreError } from '../../src/store/index.js';
+import { BlockStore, createLevelDb } from '../../src/store/index.js';
 import { PartSet } from '../../src/types/part-set.js';
-import { makeBlock, makeChain, tempDir, type ChainBlock } from './fixtures.js';
+import { makeBlock, makeChain, storeError, tempDir, type ChainBlock } from './fixtures.js';
 
 let dir: { path: string; remove: () => Promise<void> };
 const open: BlockStore[] = [];
@@ -31,16 +31,6 @@ function expectBlock(actual: Block | undefined, expected: Block): void {
 function expectPart(actual: Part | undefined, expected: Part): void {
   expect(actual).toBeDefined();
   expect(Buffer.from(encodePart(actual!)).equals(encodePart(expected))).toBe(true);
-}
-
-async function storeError(p: Promise<unknown>): Promise<StoreError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof StoreError) return e;
-    throw e;
-  }
-  throw new Error('expected a StoreError');
 }
 
 beforeAll(async () => {

@@ -6,6 +6,7 @@ import { BlockIDFlag, ZERO_BLOCK_ID, type Block, type BlockID, type Commit, type
 import { sha256 } from '../../src/crypto/index.js';
 import { headerHash } from '../../src/types/header.js';
 import { blockParts } from '../../src/types/part-set.js';
+import { StoreError } from '../../src/store/index.js';
 
 const enc = new TextEncoder();
 export const bytes = (s: string, n = 32): Uint8Array => sha256(enc.encode(s)).subarray(0, n);
@@ -89,4 +90,15 @@ export function makeChain(from: number, to: number, bigEvery = 0): ChainBlock[] 
 export async function tempDir(prefix: string): Promise<{ path: string; remove: () => Promise<void> }> {
   const path = await mkdtemp(join(tmpdir(), `tally-${prefix}-`));
   return { path, remove: () => rm(path, { recursive: true, force: true }) };
+}
+
+/** The StoreError `p` rejects with (fails the test if it resolves or throws something else). */
+export async function storeError(p: Promise<unknown>): Promise<StoreError> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof StoreError) return e;
+    throw e;
+  }
+  throw new Error('expected a StoreError');
 }

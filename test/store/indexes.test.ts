@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Event, ExecTxResult } from '../../src/codec/index.js';
 import { sha256 } from '../../src/crypto/index.js';
 import { QuerySyntaxError } from '../../src/query/index.js';
-import { BlockIndex, createLevelDb, StoreError, TxIndex, type LevelDb, type TxResultRecord } from '../../src/store/index.js';
-import { tempDir } from './fixtures.js';
+import { BlockIndex, createLevelDb, TxIndex, type LevelDb, type TxResultRecord } from '../../src/store/index.js';
+import { storeError, tempDir } from './fixtures.js';
 
 let dir: { path: string; remove: () => Promise<void> };
 let shared: LevelDb;
@@ -51,16 +51,6 @@ async function search(query: string, opts: { page?: number; perPage?: number; or
   const r = await txs.search(query, opts);
   expect(r.items.length).toBeLessThanOrEqual(r.total);
   return names(r.items);
-}
-
-async function storeError(p: Promise<unknown>): Promise<StoreError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof StoreError) return e;
-    throw e;
-  }
-  throw new Error('expected a StoreError');
 }
 
 beforeAll(async () => {

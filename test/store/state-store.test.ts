@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ZERO_BLOCK_ID, type ConsensusParams } from '../../src/codec/index.js';
-import { StateStore, StoreError, type State } from '../../src/store/index.js';
+import { StateStore, type State } from '../../src/store/index.js';
 import { ValidatorSet, type ValidatorUpdate } from '../../src/types/validator-set.js';
-import { bytes, tempDir } from './fixtures.js';
+import { bytes, storeError, tempDir } from './fixtures.js';
 
 let dir: { path: string; remove: () => Promise<void> };
 const opened: StateStore[] = [];
@@ -18,16 +18,6 @@ async function openStore(name: string, checkpoint?: number): Promise<StateStore>
 async function closeStore(s: StateStore): Promise<void> {
   await s.close();
   opened.splice(opened.indexOf(s), 1);
-}
-
-async function storeError(p: Promise<unknown>): Promise<StoreError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof StoreError) return e;
-    throw e;
-  }
-  throw new Error('expected a StoreError');
 }
 
 beforeAll(async () => {
