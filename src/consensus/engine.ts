@@ -449,7 +449,25 @@ export class ConsensusEngine {
     } finally {
       this.replaying = false;
     }
+    this.announceOwn(records);
     this.m.logger.info({ height: this.core.height, records: records.length, round: this.core.round.round }, 'replayed the consensus WAL');
+  }
+
+  /**
+   * Hands this node's own proposal and votes from the WAL to the network again. The core already
+   * holds them, so it will not vote again in those steps; if they were lost with the crash (or
+   * never left), peers would wait for them forever when every validator restarts mid-height.
+   */
+  private announceOwn(records: WalRecord[]): void {
+    const me = this.m.signer?.pubKey.address;
+    if (!me) return;
+    for (const r of records) {
+      if (r.kind === 'vote' && r.vote.height === this.core.height && bytesEqual(r.vote.validatorAddress, me)) this.m.network.broadcastVote(r.vote);
+      if (r.kind === 'proposal' && r.proposal.height === this.core.height && bytesEqual(r.signer, me)) {
+        const entry = this.blocks.get(valueIdOf(r.proposal.blockId));
+        if (entry) this.m.network.broadcastProposal(r.proposal, entry.partSetHeader, entry.parts);
+      }
+    }
   }
 
   // ---- effects ------------------------------------------------------------------------------
