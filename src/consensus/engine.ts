@@ -35,6 +35,12 @@ import { decodeWalRecord, encodeWalRecord, type WalRecord } from './wal-records.
 export interface ConsensusNetwork {
   broadcastProposal(proposal: Proposal, partSetHeader: PartSetHeader, parts: readonly Part[]): void;
   broadcastVote(vote: Vote): void;
+  /**
+   * Consensus decided a block of `height` whose parts never arrived: fetch it (block and commit)
+   * from peers and hand it to receiveCommit. Without it the node waits until block parts or a
+   * catch-up bring the block.
+   */
+  requestBlock?(height: number): void;
 }
 
 export const LOOPBACK_NETWORK: ConsensusNetwork = { broadcastProposal: () => {}, broadcastVote: () => {} };
@@ -132,6 +138,8 @@ export class ConsensusEngine {
   private precommits = new Map<number, Map<number, Vote>>();
   /** A commit for this height learned from a peer (catch-up): decide() stores it, not our own precommits. */
   private caughtUp: Commit | null = null;
+  /** The core decided a block this node does not have yet; decide() finishes when it arrives. */
+  private pendingDecision: { height: number; round: number; blockId: BlockID; commit: Commit } | null = null;
   private lastCommit: Commit | null = null;
   private lastExtendedCommit: ExtendedCommit | null = null;
   /** Messages for the next height, re-delivered once it starts (bounded). */
@@ -272,11 +280,17 @@ export class ConsensusEngine {
   receiveCommit(block: Block, commit: Commit): void {
     this.enqueue(async () => {
       if (commit.height === this.core.height + 1) return this.deferToNextHeight(() => this.receiveCommit(block, commit));
-      if (commit.height !== this.core.height || this.core.decision !== null) return;
+      if (commit.height !== this.core.height) return;
       const { header, parts } = blockParts(block);
       const blockId = { hash: headerHash(block.header), partSetHeader: header };
       if (valueIdOf(blockId) !== valueIdOf(commit.blockId)) {
         this.m.logger.debug({ height: commit.height }, 'dropping a commit whose block does not match it');
+        return;
+      }
+      if (this.core.decision !== null) {
+        // already decided (by our own votes): only the block can still be missing, and its hash is what we decided
+        const pending = this.pendingDecision;
+        if (pending && valueIdOf(pending.blockId) === valueIdOf(blockId)) await this.learnBlock({ block, blockId, partSetHeader: header, parts }, true);
         return;
       }
       try {
@@ -409,6 +423,7 @@ export class ConsensusEngine {
     this.awaitingBlock = new Map();
     this.precommits = new Map();
     this.caughtUp = null;
+    this.pendingDecision = null;
     this.replayed = { ready: new Set(), validated: new Set() };
     this.m.logger.debug({ height }, 'starting height');
     const input: Input = { kind: 'startHeight', height, validatorSet: this.state.validators, lastCommit: this.lastCommit };
@@ -525,6 +540,11 @@ export class ConsensusEngine {
       this.awaitingBlock.delete(id);
       await this.validate(entry);
     }
+    const pending = this.pendingDecision;
+    if (pending && valueIdOf(pending.blockId) === id) {
+      this.pendingDecision = null;
+      await this.decide(pending.height, pending.round, pending.blockId, pending.commit);
+    }
   }
 
   private async validate(entry: BlockEntry): Promise<void> {
@@ -628,7 +648,13 @@ export class ConsensusEngine {
 
   private async decide(height: number, round: number, blockId: BlockID, coreCommit: Commit): Promise<void> {
     const entry = this.blocks.get(valueIdOf(blockId));
-    if (!entry) throw new ConsensusError(`decided block ${toHex(blockId.hash)} at height ${height} but this node does not have it (block sync is needed)`, { height });
+    if (!entry) {
+      // >2/3 precommitted a block whose parts did not reach us (yet): wait for them, and ask peers
+      this.pendingDecision = { height, round, blockId, commit: coreCommit };
+      this.m.logger.info({ height, round, hash: toHex(blockId.hash) }, 'decided a block this node does not have yet; fetching it');
+      this.m.network.requestBlock?.(height);
+      return;
+    }
     // a peer's commit proves the decision; our own precommits of that round may be too few to
     const caughtUp = this.caughtUp !== null && valueIdOf(this.caughtUp.blockId) === valueIdOf(blockId) ? this.caughtUp : null;
     const { commit, extended } = caughtUp ? { commit: caughtUp, extended: null } : this.commitsFor(round, blockId, coreCommit);

@@ -133,6 +133,9 @@ export class NodeNetwork implements ConsensusNetwork {
   private droppedTxs = 0;
 
   private readonly peerHeights = new Map<string, number>();
+  /** A decided height whose block the engine lacks (requestBlock), fetched from any peer. */
+  private missingBlock: number | null = null;
+  private fetchingBlock = false;
   private catchUpTimer: NodeJS.Timeout | null = null;
   private catchingUp = false;
 
@@ -187,6 +190,7 @@ export class NodeNetwork implements ConsensusNetwork {
     });
     await this.commits.start();
     this.resendTimer = setInterval(() => this.resendIfStalled(), this.opts.resendIntervalMs ?? DEFAULT_RESEND_INTERVAL_MS);
+    if (this.missingBlock !== null) void this.fetchMissingBlock();
     const metrics = this.m.metrics;
     if (metrics) {
       const report = (): void => metrics.peers(this.host.peers().length);
@@ -255,6 +259,43 @@ export class NodeNetwork implements ConsensusNetwork {
     if (!this.running) return;
     this.gossip.publishVote(vote);
     this.m.metrics?.messageSent('votes');
+  }
+
+  requestBlock(height: number): void {
+    this.missingBlock = height;
+    if (this.running) void this.fetchMissingBlock();
+  }
+
+  /**
+   * Asks connected peers, in turn, for the block and commit of the decided height until the
+   * engine has it. Peers that decided store the block a moment after deciding, so a miss is
+   * retried after a short pause.
+   */
+  private async fetchMissingBlock(): Promise<void> {
+    if (this.fetchingBlock) return;
+    this.fetchingBlock = true;
+    try {
+      for (let pass = 0; this.running && pass < 240; pass++) {
+        const height = this.missingBlock;
+        if (height === null || this.neededHeight() > height) return;
+        for (const peer of this.host.peers()) {
+          if (!this.running || this.neededHeight() > height) return;
+          let res: CommitResponse | null = null;
+          try {
+            res = await this.commits.request(peer.id, height, this.abort.signal);
+          } catch (e) {
+            this.log.debug({ peer: peer.id, height, err: e instanceof Error ? e.message : String(e) }, 'block request failed');
+          }
+          if (!res) continue;
+          this.engine!.receiveCommit(res.block, res.commit);
+          if (await this.decided(height, this.opts.commitRequestTimeoutMs ?? 10_000)) return;
+        }
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    } finally {
+      this.fetchingBlock = false;
+      if (this.missingBlock !== null && this.engine && this.neededHeight() > this.missingBlock) this.missingBlock = null;
+    }
   }
 
   private ownFor(height: number): NodeNetwork['own'] {
