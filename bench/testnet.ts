@@ -108,7 +108,9 @@ async function startTestnet(): Promise<Testnet> {
   const rpcPorts = Array.from({ length: VALIDATORS }, (_, i) => base + 10 * i + 1);
   const logs = args['keep-logs'];
   const children = Array.from({ length: VALIDATORS }, (_, i) => {
-    const child = spawn(process.execPath, [CLI, 'start', '--home', join(dir, `node${i}`)], { stdio: ['ignore', logs ? 'pipe' : 'ignore', 'pipe'] });
+    // BENCH_NODE_ARGS: extra node flags for the validators, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
+    const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const child = spawn(process.execPath, [...nodeArgs, CLI, 'start', '--home', join(dir, `node${i}`)], { stdio: ['ignore', logs ? 'pipe' : 'ignore', 'pipe'] });
     let err = '';
     child.stderr!.on('data', (d: Buffer) => {
       if (err.length < 1 << 16) err += d.toString();

@@ -564,7 +564,7 @@ export class ConsensusEngine {
     );
     if (!proposal) return;
     const input: Input = { kind: 'proposal', proposal, signer: signer.pubKey.address };
-    if (!this.replaying) this.wal?.append(encodeWalRecord({ kind: 'proposal', proposal, signer: signer.pubKey.address }), true);
+    if (!this.replaying) this.wal?.append(encodeWalRecord({ kind: 'proposal', proposal, signer: signer.pubKey.address }), false);
     this.m.network.broadcastProposal(proposal, entry.partSetHeader, entry.parts);
     await this.feed(input, null, false);
   }
@@ -605,7 +605,9 @@ export class ConsensusEngine {
       extend,
     ));
     if (!vote) return;
-    if (!this.replaying) this.wal?.append(encodeWalRecord({ kind: 'vote', vote }), true);
+    // not synced: the inputs that led here are (above); if this record is lost, replaying them
+    // asks the signer again, which returns this same signature
+    if (!this.replaying) this.wal?.append(encodeWalRecord({ kind: 'vote', vote }), false);
     this.m.network.broadcastVote(vote);
     await this.feed({ kind: 'vote', vote }, null, false);
   }

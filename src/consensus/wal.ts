@@ -61,6 +61,8 @@ function scan(buf: Buffer, maxRecordBytes: number): { records: Uint8Array[]; end
 
 export class WAL {
   private fd: number | undefined;
+  /** Bytes written (or a truncation) since the last fdatasync. */
+  private dirty = false;
 
   private constructor(
     readonly path: string,
@@ -103,17 +105,26 @@ export class WAL {
     const bytes = frame(record);
     let off = 0;
     while (off < bytes.length) off += writeSync(this.handle, bytes, off, bytes.length - off);
-    if (sync) fdatasyncSync(this.handle);
+    this.dirty = true;
+    if (sync) this.sync();
   }
 
+  /** Makes everything appended so far durable; free when nothing was appended since the last sync. */
   sync(): void {
+    if (!this.dirty) return;
     fdatasyncSync(this.handle);
+    this.dirty = false;
   }
 
-  /** Drops every record (a new height starts: the block store now holds what the old ones recorded). */
+  /**
+   * Drops every record (a new height starts: the block store now holds what the old ones
+   * recorded). Not synced by itself: the next synced append makes the truncation durable, and
+   * a crash before it leaves either the old records (of a height already stored, so ignored at
+   * start) or none.
+   */
   reset(): void {
     ftruncateSync(this.handle, 0);
-    fdatasyncSync(this.handle);
+    this.dirty = true;
   }
 
   close(): void {
