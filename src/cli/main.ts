@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { TALLY_VERSION } from '../config/index.js';
 import * as init from './commands/init.js';
 import * as light from './commands/light.js';
+import * as localnet from './commands/localnet.js';
 import * as query from './commands/query.js';
 import * as reset from './commands/reset.js';
 import * as show from './commands/show.js';
@@ -20,7 +21,7 @@ interface CommandModule {
   register(program: Command): void;
 }
 
-const COMMANDS: readonly CommandModule[] = [init, start, testnet, show, reset, light, version, tx, query, status];
+const COMMANDS: readonly CommandModule[] = [init, start, testnet, localnet, show, reset, light, version, tx, query, status];
 
 const program = new Command('tally')
   .description('Tally: a CometBFT-0.38-compatible replicated ledger node')
