@@ -760,7 +760,17 @@ export function readEvent(r: ProtoReader): Event {
   return { type, attributes };
 }
 
+// A block's results are encoded for the stored FinalizeBlock response and again for every tx
+// index record; results are immutable, so the second encoding is a lookup.
+const encodedResults = new WeakMap<ExecTxResult, Uint8Array>();
+
 export function encodeExecTxResult(t: ExecTxResult): Uint8Array {
+  let bytes = encodedResults.get(t);
+  if (!bytes) encodedResults.set(t, (bytes = encodeExecTxResultUncached(t)));
+  return bytes;
+}
+
+function encodeExecTxResultUncached(t: ExecTxResult): Uint8Array {
   const w = new ProtoWriter()
     .uint32(1, t.code)
     .bytes(2, t.data)

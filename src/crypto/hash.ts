@@ -6,7 +6,9 @@ export const HASH_SIZE = 32;
 export function sha256(...parts: Uint8Array[]): Uint8Array {
   const h = createHash('sha256');
   for (const p of parts) h.update(p);
-  return new Uint8Array(h.digest()); // a plain Uint8Array: Buffers compare unequal to it in tests
+  const d = h.digest();
+  // a plain Uint8Array over the digest's memory (Buffers compare unequal to Uint8Arrays in tests; no copy)
+  return new Uint8Array(d.buffer, d.byteOffset, d.length);
 }
 
 /** SHA-256 of the empty string: the root of an empty merkle tree, and CometBFT's empty data hash. */

@@ -176,6 +176,18 @@ export function readU32(b: Uint8Array, off: number): number {
 
 /** A string inside a key: 4-byte length, then UTF-8, so no separator can be forged by content. */
 export function keyString(s: string): Uint8Array {
+  // most attribute keys and values are short ASCII: written directly, without Buffer's machinery
+  if (s.length < 256) {
+    const out = new Uint8Array(4 + s.length);
+    out[3] = s.length;
+    let i = 0;
+    for (; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) break;
+      out[4 + i] = c;
+    }
+    if (i === s.length) return out;
+  }
   const n = Buffer.byteLength(s, 'utf8');
   const out = new Uint8Array(4 + n);
   out[0] = n >>> 24;

@@ -17,7 +17,7 @@
 // event-index.ts). Results are ordered by height, then index; total is counted before paging.
 import type { ExecTxResult, TxResultRecord } from '../codec/index.js';
 import { encodeTxResultRecord, readTxResultRecord } from '../codec/index.js';
-import { sha256 } from '../crypto/index.js';
+import { txHash } from '../types/block.js';
 import { conditionMatchesValue, parseQuery, type Condition, type Query } from '../query/index.js';
 import { ascii, concatBytes, del, LevelStore, put, readU32, readU64, u32, u64, type BatchOp, type StoreModules } from './db.js';
 import { StoreError } from './errors.js';
@@ -80,7 +80,7 @@ export class TxIndex extends LevelStore {
       // The last occurrence of a hash within the block wins, by the same rule as across blocks.
       const winners = new Map<string, TxResultRecord & { hash: Uint8Array }>();
       txs.forEach((tx, index) => {
-        const hash = sha256(tx);
+        const hash = txHash(tx);
         const record = { height, index, tx, result: results[index]!, hash };
         const prev = winners.get(bytesKey(hash));
         if (prev && prev.result.code === 0 && record.result.code !== 0) return;

@@ -10,9 +10,15 @@ import {
   type ExecTxResult,
 } from '../codec/index.js';
 
+// One tx's hash is wanted by the mempool, data_hash, the tx index, events and RPC waiters; the
+// bytes of a tx are never modified, so it is computed once per tx object.
+const txHashes = new WeakMap<Uint8Array, Uint8Array>();
+
 /** Transaction hash, as RPC and the tx index name transactions: SHA-256(tx). */
 export function txHash(tx: Uint8Array): Uint8Array {
-  return sha256(tx);
+  let h = txHashes.get(tx);
+  if (!h) txHashes.set(tx, (h = sha256(tx)));
+  return h;
 }
 
 /** data_hash: merkle root over SHA-256 of each tx. */
