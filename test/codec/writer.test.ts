@@ -32,6 +32,6 @@ describe('ProtoWriter', () => {
     const later = new ProtoWriter().string(1, 'zzzzzzzzzzzzzzzzzzzz').finish();
     expect(whole).toEqual(Uint8Array.from([...plainString(1, 'outer'), 0x1a, inner.length, ...inner]));
     expect(inner).toEqual(plainString(2, 'inner'));
-    expect(new ProtoReader(later).next()).toBe(1);
+    expect(new ProtoReader(later, 'later').next()).toBe(1);
   });
 });
