@@ -660,9 +660,12 @@ export class ConsensusEngine {
     // a peer's commit proves the decision; our own precommits of that round may be too few to
     const caughtUp = this.caughtUp !== null && valueIdOf(this.caughtUp.blockId) === valueIdOf(blockId) ? this.caughtUp : null;
     const { commit, extended } = caughtUp ? { commit: caughtUp, extended: null } : this.commitsFor(round, blockId, coreCommit);
-    if (extended) await this.m.blockStore.saveBlockWithExtendedCommit(entry.block, extended, { header: entry.partSetHeader, parts: entry.parts });
-    else await this.m.blockStore.saveBlock(entry.block, commit, { header: entry.partSetHeader, parts: entry.parts });
-    const { state } = await this.m.executor.applyBlock(this.state, blockId, entry.block);
+    // the block is stored while the app executes it (applyBlock waits for it before storing anything)
+    const saved = extended
+      ? this.m.blockStore.saveBlockWithExtendedCommit(entry.block, extended, { header: entry.partSetHeader, parts: entry.parts })
+      : this.m.blockStore.saveBlock(entry.block, commit, { header: entry.partSetHeader, parts: entry.parts });
+    saved.catch(() => {}); // awaited inside applyBlock; a failure surfaces there
+    const { state } = await this.m.executor.applyBlock(this.state, blockId, entry.block, saved);
     this.state = state;
     this.lastCommit = commit;
     this.lastExtendedCommit = extended;

@@ -20,6 +20,7 @@ import { bytesEqual } from '../crypto/index.js';
 import {
   ProcessProposalStatus,
   VerifyVoteExtensionStatus,
+  decodeResponseFinalizeBlock,
   encodeResponseFinalizeBlock,
   type Application,
   type ResponseFinalizeBlock,
@@ -206,7 +207,11 @@ export class BlockExecutor {
    * Execute a decided block (already in the block store) and commit it. Returns the new state,
    * durable when this returns.
    */
-  async applyBlock(state: State, blockId: BlockID, block: Block): Promise<{ state: State; response: ResponseFinalizeBlock; retainHeight: number }> {
+  /**
+   * `saved`, when given, is the block being written to the block store: FinalizeBlock runs while
+   * it is written (the app persists nothing before Commit), and nothing is stored before it is.
+   */
+  async applyBlock(state: State, blockId: BlockID, block: Block, saved?: Promise<unknown>): Promise<{ state: State; response: ResponseFinalizeBlock; retainHeight: number }> {
     const h = block.header;
     if (h.height === nextHeight(state) && !bytesEqual(h.appHash, state.appHash)) {
       throw new ExecutionError(
@@ -218,6 +223,7 @@ export class BlockExecutor {
     }
     this.validate(state, block);
     const response = await this.finalize(state, block);
+    await saved;
     await this.m.stateStore.saveFinalizeBlockResponse(h.height, encodeResponseFinalizeBlock(response));
     const next = updateState(state, blockId, h, response);
     const retainHeight = await this.commit(h.height, block.data.txs, response.txResults, next);
@@ -237,8 +243,9 @@ export class BlockExecutor {
 
   /** Everything after the app's Commit: index, make the state durable, evidence, prune, notify. */
   private async finish(block: Block, blockId: BlockID, response: ResponseFinalizeBlock, next: State, retainHeight: number): Promise<void> {
-    await this.index(block.header.height, block, response);
-    await this.m.stateStore.save(next);
+    // the indexes and the state are written at once (each fsyncs its own database); an index
+    // the crash left behind the state is rebuilt at start by recoverIndexes
+    await Promise.all([this.index(block.header.height, block, response), this.m.stateStore.save(next)]);
     this.m.evidence?.update(next, block.evidence);
     await this.prune(retainHeight, next);
     this.m.onApplied?.({ block, blockId, response, state: next });
@@ -281,8 +288,27 @@ export class BlockExecutor {
   }
 
   private async index(height: number, block: Block, response: ResponseFinalizeBlock): Promise<void> {
-    await this.m.txIndex?.indexBlock(height, block.data.txs, response.txResults);
-    await this.m.blockIndex?.index(height, response.events);
+    await Promise.all([this.m.txIndex?.indexBlock(height, block.data.txs, response.txResults), this.m.blockIndex?.index(height, response.events)]);
+  }
+
+  /**
+   * Indexes the committed blocks the indexes missed (a crash between the state and the index
+   * writes), from the stored blocks and FinalizeBlock results. Returns the heights indexed.
+   */
+  async recoverIndexes(state: State): Promise<number> {
+    const txIndex = this.m.txIndex;
+    if (!txIndex && !this.m.blockIndex) return 0;
+    const from = Math.max(txIndex ? (await txIndex.lastIndexedHeight()) + 1 : state.lastBlockHeight, this.m.blockStore.base(), state.initialHeight);
+    let done = 0;
+    for (let h = from; h <= state.lastBlockHeight; h++) {
+      if (!txIndex && (await this.m.blockIndex!.has(h))) continue;
+      const [block, raw] = await Promise.all([this.m.blockStore.loadBlock(h), this.m.stateStore.loadFinalizeBlockResponse(h)]);
+      if (!block || !raw) continue; // pruned: nothing to index from
+      await this.index(h, block, decodeResponseFinalizeBlock(raw));
+      done++;
+    }
+    if (done > 0) this.m.logger.info({ from, to: state.lastBlockHeight, heights: done }, 'indexed blocks the indexes missed before the last stop');
+    return done;
   }
 
   private async prune(retainHeight: number, state: State): Promise<void> {

@@ -134,6 +134,7 @@ export class TallyNode {
       throw new NodeError(`the stored state is for chain ${initial.chainId}, but genesis.json is for ${genesis.chainId}: wrong home or db_dir?`);
     const { state, replayed } = await handshake(initial, { genesis, app, blockStore, stateStore, executor, logger: forModule(logger, 'handshake'), version: TALLY_VERSION });
     logger.info({ height: state.lastBlockHeight, appHash: toHex(state.appHash), replayed }, 'handshake complete');
+    await executor.recoverIndexes(state);
     metrics.consensus.recordState(state);
 
     const privKey = home.privValidatorKey.privKey;

@@ -33,6 +33,8 @@ const RESERVED: ReadonlySet<string> = new Set([TX_HASH_KEY, TX_HEIGHT_KEY]);
 const RECORD = ascii('TX:');
 const BY_HEIGHT = ascii('TH:');
 const EVENT = ascii('TE:');
+/** The last height indexed (written with each block's batch), where re-indexing after a crash starts. */
+const LAST_HEIGHT = ascii('TL:');
 const ID_LENGTH = 12;
 
 const recordKey = (hash: Uint8Array): Uint8Array => concatBytes(RECORD, hash);
@@ -104,8 +106,16 @@ export class TxIndex extends LevelStore {
         puts.push(...eventEntryPuts(EVENT, id, record.result.events, RESERVED));
       }
       // Deletions first: re-indexing the same block deletes and re-puts the same keys.
+      const last = await this.lastIndexedHeight();
+      if (height > last) puts.push(put(LAST_HEIGHT, u64(height)));
       await this.writeBatch([...deletions, ...puts], this.sync);
     });
+  }
+
+  /** The highest height indexed so far (0 when none). */
+  async lastIndexedHeight(): Promise<number> {
+    const raw = await this.getRaw(LAST_HEIGHT);
+    return raw && raw.length === 8 ? readU64(raw, 0) : 0;
   }
 
   /** The indexed tx with this hash (SHA-256 of the tx bytes), or undefined. */

@@ -243,6 +243,32 @@ describe('start-up handshake', () => {
     expect((await env.txIndex.search("tx.height=2")).total).toBe(1);
   });
 
+  test('indexes a crash left behind the state are rebuilt on start from the stored blocks and results', async () => {
+    const keys = testKeys(1);
+    const genesis = testGenesis(keys);
+    const dir = tempDir();
+    let env = await openEnv(dir);
+    let state = await boot(env, genesis);
+    let commit: Commit | null = null;
+    for (let i = 0; i < 3; i++) {
+      env.mempool.txs.push(enc(`r${i}=v${i}`));
+      ({ state, commit } = await produce(env, state, keys, commit));
+    }
+    expect(await env.executor.recoverIndexes(state)).toBe(0); // nothing missing
+    expect(await env.txIndex.lastIndexedHeight()).toBe(3);
+    await closeEnv(env);
+    // the indexes are lost (as if the state write landed and theirs did not)
+    rmSync(join(dir, 'txindex'), { recursive: true, force: true });
+    rmSync(join(dir, 'blockindex'), { recursive: true, force: true });
+    env = await openEnv(dir);
+    const restarted = await boot(env, genesis);
+    expect((await env.txIndex.search("tx.height>0")).total).toBe(0);
+    expect(await env.executor.recoverIndexes(restarted)).toBe(3);
+    expect((await env.txIndex.search("tx.height>0")).total).toBe(3);
+    expect((await env.blockIndex.search('block.height >= 1')).total).toBe(3);
+    expect(await env.txIndex.lastIndexedHeight()).toBe(3);
+  });
+
   test('an app ahead of the store is refused with a clear error', async () => {
     const keys = testKeys(1);
     const genesis = testGenesis(keys);
