@@ -24,6 +24,7 @@ import {
   Gossip,
   P2PError,
   P2PHost,
+  PeerExchange,
   SILENT_LOGGER,
   gossipsubOptions,
   hostOptionsFromConfig,
@@ -31,6 +32,7 @@ import {
   type HostOptions,
   type P2PLogger,
   type PeerInfo,
+  type PexOptions,
   type ProposalMessage,
 } from '../p2p/index.js';
 import type { RpcMempool, RpcP2P, RpcPeer } from '../rpc/env.js';
@@ -50,6 +52,8 @@ export interface NodeNetworkOptions {
   readonly maxQueuedTxs?: number;
   /** Re-send own messages of the current height when consensus has not moved for this long. */
   readonly resendIntervalMs?: number;
+  /** Peer exchange (p2p.pex) with the seeds to ask; absent: off, and seeds are kept like persistent peers. */
+  readonly pex?: Omit<PexOptions, 'chainId'>;
   /** p2p.max_peer_msgs_per_sec: gossip messages a peer may send per second before it loses score. */
   readonly maxPeerMsgsPerSec?: number;
   /**
@@ -103,6 +107,7 @@ export function networkOptionsFromConfig(config: Config, genesis: { readonly cha
     host: hostOptionsFromConfig(config.p2p),
     maxTxBytes: config.mempool.maxTxBytes,
     maxPeerMsgsPerSec: config.p2p.maxPeerMsgsPerSec,
+    ...(config.p2p.pex ? { pex: { seeds: config.p2p.seeds } } : {}),
     broadcastTxs: config.mempool.broadcast,
     // a peer at a later height is normal for about one timeout_commit; wait a little longer
     catchUpDelayMs: Math.max(DEFAULT_CATCH_UP_DELAY_MS, 2 * config.consensus.timeoutCommitMs),
@@ -119,6 +124,8 @@ export class NodeNetwork implements ConsensusNetwork {
   readonly host: P2PHost;
   readonly gossip: Gossip;
   readonly commits: CommitProtocol;
+  /** Peer exchange (undefined when p2p.pex is off). */
+  readonly pex: PeerExchange | undefined;
   /** What the RPC should use as its mempool: txs it accepts are gossiped. */
   readonly mempool: RpcMempool;
   /** What the RPC's net_info and dial_seeds / dial_peers use. */
@@ -164,6 +171,7 @@ export class NodeNetwork implements ConsensusNetwork {
       { chainId: opts.chainId, ...(opts.commitRequestTimeoutMs !== undefined ? { timeoutMs: opts.commitRequestTimeoutMs } : {}) },
       { host: this.host, logger: this.log, source: { load: (h) => this.loadCommit(h) } },
     );
+    this.pex = opts.pex ? new PeerExchange({ chainId: opts.chainId, ...opts.pex }, { host: this.host, logger: this.log }) : undefined;
     const mempool = m.mempool;
     this.mempool = {
       checkTx: async (tx: Uint8Array): Promise<ResponseCheckTx> => {
@@ -200,6 +208,7 @@ export class NodeNetwork implements ConsensusNetwork {
       checkProposal: (p) => engine.checkProposalSignature(p),
     });
     await this.commits.start();
+    await this.pex?.start();
     this.resendTimer = setInterval(() => this.resendIfStalled(), this.opts.resendIntervalMs ?? DEFAULT_RESEND_INTERVAL_MS);
     const metrics = this.m.metrics;
     if (metrics) {
@@ -219,6 +228,7 @@ export class NodeNetwork implements ConsensusNetwork {
     this.resendTimer = null;
     this.txQueue.length = 0;
     this.gossip.stop();
+    await this.pex?.stop();
     await this.commits.stop();
     await this.host.stop();
   }
@@ -245,8 +255,8 @@ export class NodeNetwork implements ConsensusNetwork {
           isOutbound: p.outbound,
           listenAddr: p.remoteAddr,
         })),
-      // seeds are kept like persistent peers until peer exchange exists (see hostOptionsFromConfig)
-      dialSeeds: async (seeds) => host.addPeers(seeds, true),
+      // without peer exchange, seeds are kept like persistent peers (see hostOptionsFromConfig)
+      dialSeeds: async (seeds) => (this.pex ? this.pex.addSeeds(seeds) : host.addPeers(seeds, true)),
       dialPeers: async (peers, opts) => host.addPeers(peers, opts.persistent),
     };
   }

@@ -42,6 +42,11 @@ export class FloodMeter {
    * when a penalty is due now, else 0.
    */
   hit(peer: string): number {
+    return this.take(peer).penalize;
+  }
+
+  /** Like hit(), also saying whether this message is beyond the rate (to refuse it). */
+  take(peer: string): { readonly over: boolean; readonly penalize: number } {
     const now = this.now();
     let b = this.buckets.get(peer);
     if (b) {
@@ -53,14 +58,14 @@ export class FloodMeter {
     while (this.buckets.size > this.maxPeers) this.buckets.delete(this.buckets.keys().next().value!);
     if (b.tokens >= 1) {
       b.tokens -= 1;
-      return 0;
+      return { over: false, penalize: 0 };
     }
     b.excess++;
-    if (now - b.lastPenalty < this.penaltyEveryMs) return 0;
+    if (now - b.lastPenalty < this.penaltyEveryMs) return { over: true, penalize: 0 };
     b.lastPenalty = now;
     const n = b.excess;
     b.excess = 0;
-    return n;
+    return { over: true, penalize: n };
   }
 
   forget(peer: string): void {

@@ -301,7 +301,18 @@ export class P2PHost {
     }
   }
 
-  private isConnected(peer: string): boolean {
+  /** Dials one address (ending in /p2p/<id>) once, within the limits and bans; not kept like a persistent peer. */
+  async dial(addr: string): Promise<void> {
+    if (!this.running || !this.node) throw new P2PError('not_running', 'the p2p host is not started');
+    const signal = AbortSignal.any([this.dialAbort.signal, AbortSignal.timeout(this.opts.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS)]);
+    try {
+      await this.node.dial(multiaddr(addr), { signal });
+    } catch (e) {
+      throw new P2PError('dial_failed', `dial ${addr} failed: ${errorMessage(e)}`, { addr });
+    }
+  }
+
+  isConnected(peer: string): boolean {
     return this.node !== undefined && this.node.getConnections(peerIdFromString(peer)).length > 0;
   }
 
