@@ -176,7 +176,7 @@ describe('peer exchange over libp2p on 127.0.0.1', () => {
     const ms = Date.now() - started;
     console.log(`pex: a fifth host with one seed connected to all 4 others in ${ms} ms`);
     expect(new Set(fifth.host.peers().map((p) => p.id))).toEqual(new Set(four.map((n) => n.id)));
-    expect(fifth.host.peers().every((p) => p.outbound)).toBe(true);
+    // (some of the four may have dialed the fifth first: they learn its address from the seed)
     expect(fifth.pex.stats.learned).toBeGreaterThanOrEqual(3);
     await until('the four to see the fifth', () => four.every((n) => n.host.peers().length === 4));
   }, 60_000);
