@@ -46,6 +46,9 @@ export interface P2PConfig {
   maxNumInboundPeers: number;
   maxNumOutboundPeers: number;
   pex: boolean;
+  banDurationMs: number;
+  banThreshold: number;
+  maxPeerMsgsPerSec: number;
   handshakeTimeoutMs: number;
   dialTimeoutMs: number;
   sendRate: number;
@@ -435,7 +438,28 @@ export const SCHEMA: Schema = {
           key: 'pex',
           kind: 'bool',
           default: true,
-          doc: 'Set true to enable the peer-exchange reactor: peers tell each other about further peers.',
+          doc: 'Set true to enable peer exchange (/tally/<chain>/pex/1): peers tell each other about further\npeers, and a node dials those it does not know while below max_num_outbound_peers. Seeds are\nthen dialed for addresses (and again whenever no other peer is known); with pex = false they are\nkept connected like persistent peers.',
+        },
+        banDurationMs: {
+          key: 'ban_duration',
+          kind: 'duration',
+          default: 3_600_000,
+          min: 1,
+          doc: 'How long a peer whose score fell to -ban_threshold is disconnected and refused (inbound and\noutbound, persistent peers too). Undecodable messages, invalid signatures, another chain\'s\nprotocols, floods and bad peer-exchange messages lower a peer\'s score; it recovers over time.',
+        },
+        banThreshold: {
+          key: 'ban_threshold',
+          kind: 'int',
+          default: 100,
+          min: 1,
+          doc: 'Penalty points that get a peer banned. Each offence costs: undecodable message 10, invalid\nsignature 50, another chain 100, a second of flooding 25, bad peer exchange 20; the penalty\nhalves every minute.',
+        },
+        maxPeerMsgsPerSec: {
+          key: 'max_peer_msgs_per_sec',
+          kind: 'int',
+          default: 2_000,
+          min: 1,
+          doc: 'Gossip messages one peer may send per second on average (bursts of twice that); a peer\nabove it loses score for each second of excess.',
         },
         handshakeTimeoutMs: {
           key: 'handshake_timeout',

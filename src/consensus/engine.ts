@@ -43,6 +43,12 @@ export interface ConsensusNetwork {
   requestBlock?(height: number): void;
 }
 
+/**
+ * A gossiped message's signature, checked before it is forwarded: `unknown` when this node does
+ * not know the signers of that height (or round) yet, or any more.
+ */
+export type SignatureCheck = 'valid' | 'invalid' | 'unknown';
+
 export const LOOPBACK_NETWORK: ConsensusNetwork = { broadcastProposal: () => {}, broadcastVote: () => {} };
 
 export interface EngineLogger {
@@ -117,6 +123,9 @@ interface BlockEntry {
   readonly parts: readonly Part[];
 }
 
+/** Rounds past the current one for which a gossiped proposal's signature is checked before forwarding. */
+const MAX_PRECHECK_ROUNDS_AHEAD = 16;
+
 const addOneMs = (t: Timestamp): Timestamp => (t.nanos + 1_000_000 < 1_000_000_000 ? { seconds: t.seconds, nanos: t.nanos + 1_000_000 } : { seconds: t.seconds + 1, nanos: t.nanos + 1_000_000 - 1_000_000_000 });
 const later = (a: Timestamp, b: Timestamp): Timestamp => (a.seconds > b.seconds || (a.seconds === b.seconds && a.nanos >= b.nanos) ? a : b);
 
@@ -148,6 +157,8 @@ export class ConsensusEngine {
   private replayed = { ready: new Set<string>(), validated: new Set<string>() };
   private readonly now: () => Timestamp;
   private readonly heightWaiters: { height: number; resolve: () => void }[] = [];
+  /** Votes and proposals whose signatures checkVoteSignature / checkProposalSignature verified. */
+  private readonly preverified = new WeakSet<Vote | Proposal>();
 
   constructor(
     private readonly opts: EngineOptions,
@@ -212,6 +223,41 @@ export class ConsensusEngine {
 
   // ---- inbound from the network -------------------------------------------------------------
 
+  /**
+   * Checks a gossiped vote's signatures (vote and extension) against the validators of its
+   * height, if that is the last, current or next height of this node; without delivering it.
+   * The network calls this before forwarding, so that a bad signature is blamed on the peer that
+   * sent it, not on honest peers that relayed it. A vote found valid is not verified again when
+   * it is received.
+   */
+  checkVoteSignature(vote: Vote): SignatureCheck {
+    const s = this.state;
+    if (!s) return 'unknown';
+    const set = vote.height === s.lastBlockHeight + 1 ? s.validators : vote.height === s.lastBlockHeight + 2 ? s.nextValidators : vote.height === s.lastBlockHeight ? s.lastValidators : null;
+    if (!set || set.validators.length === 0) return 'unknown';
+    const v = set.getByIndex(vote.validatorIndex);
+    if (!v || !bytesEqual(v.address, vote.validatorAddress)) return 'invalid';
+    if (!nodeBackend.verify(v.pubKey, voteSignBytes(this.opts.chainId, vote), vote.signature)) return 'invalid';
+    if (this.extensionsEnabled(vote.height) && vote.type === SignedMsgType.Precommit && !isZeroBlockID(vote.blockId)) {
+      if (!nodeBackend.verify(v.pubKey, voteExtensionSignBytes(this.opts.chainId, vote), vote.extensionSignature)) return 'invalid';
+    }
+    this.preverified.add(vote);
+    return 'valid';
+  }
+
+  /** Like checkVoteSignature, for a proposal of the height being decided (the proposer of later heights is not known yet). */
+  checkProposalSignature(proposal: Proposal): SignatureCheck {
+    const s = this.state;
+    if (!s || this.core.validators === null || proposal.height !== this.core.height || s.lastBlockHeight + 1 !== proposal.height) return 'unknown';
+    // proposerOf walks the priorities round by round: a far-off round is not worth it here
+    if (proposal.round > this.core.round.round + MAX_PRECHECK_ROUNDS_AHEAD) return 'unknown';
+    const proposer = s.validators.getByAddress(proposerOf(this.core.validators, proposal.round));
+    if (!proposer) return 'unknown';
+    if (!nodeBackend.verify(proposer.validator.pubKey, proposalSignBytes(this.opts.chainId, proposal), proposal.signature)) return 'invalid';
+    this.preverified.add(proposal);
+    return 'valid';
+  }
+
   /** A proposal from a peer; its signature is checked against the round's proposer. */
   receiveProposal(proposal: Proposal): void {
     this.enqueue(async () => {
@@ -220,7 +266,7 @@ export class ConsensusEngine {
       const proposerAddr = proposerOf(this.core.validators, proposal.round);
       const proposer = this.state.validators.getByAddress(proposerAddr);
       if (!proposer) return;
-      if (!nodeBackend.verify(proposer.validator.pubKey, proposalSignBytes(this.opts.chainId, proposal), proposal.signature)) {
+      if (!this.preverified.has(proposal) && !nodeBackend.verify(proposer.validator.pubKey, proposalSignBytes(this.opts.chainId, proposal), proposal.signature)) {
         this.m.logger.debug({ height: proposal.height, round: proposal.round }, 'dropping proposal with an invalid signature');
         return;
       }
@@ -313,9 +359,12 @@ export class ConsensusEngine {
   private async checkVote(vote: Vote): Promise<boolean> {
     const v = this.state.validators.getByIndex(vote.validatorIndex);
     if (!v || !bytesEqual(v.address, vote.validatorAddress)) return false;
-    if (!nodeBackend.verify(v.pubKey, voteSignBytes(this.opts.chainId, vote), vote.signature)) return false;
+    // checked by checkVoteSignature against this same validator set (same height, and the set at
+    // index i of a height never changes)
+    const pre = this.preverified.has(vote);
+    if (!pre && !nodeBackend.verify(v.pubKey, voteSignBytes(this.opts.chainId, vote), vote.signature)) return false;
     if (this.extensionsEnabled(vote.height) && vote.type === SignedMsgType.Precommit && !isZeroBlockID(vote.blockId)) {
-      if (!nodeBackend.verify(v.pubKey, voteExtensionSignBytes(this.opts.chainId, vote), vote.extensionSignature)) return false;
+      if (!pre && !nodeBackend.verify(v.pubKey, voteExtensionSignBytes(this.opts.chainId, vote), vote.extensionSignature)) return false;
       const own = this.m.signer && bytesEqual(this.m.signer.pubKey.address, vote.validatorAddress);
       if (!own && !(await this.m.executor.verifyVoteExtension(vote))) return false;
     }

@@ -24,6 +24,7 @@ import {
   Gossip,
   P2PError,
   P2PHost,
+  PeerExchange,
   SILENT_LOGGER,
   gossipsubOptions,
   hostOptionsFromConfig,
@@ -31,6 +32,7 @@ import {
   type HostOptions,
   type P2PLogger,
   type PeerInfo,
+  type PexOptions,
   type ProposalMessage,
 } from '../p2p/index.js';
 import type { RpcMempool, RpcP2P, RpcPeer } from '../rpc/env.js';
@@ -50,6 +52,10 @@ export interface NodeNetworkOptions {
   readonly maxQueuedTxs?: number;
   /** Re-send own messages of the current height when consensus has not moved for this long. */
   readonly resendIntervalMs?: number;
+  /** Peer exchange (p2p.pex) with the seeds to ask; absent: off, and seeds are kept like persistent peers. */
+  readonly pex?: Omit<PexOptions, 'chainId'>;
+  /** p2p.max_peer_msgs_per_sec: gossip messages a peer may send per second before it loses score. */
+  readonly maxPeerMsgsPerSec?: number;
   /**
    * Run without p2p (with a warning) if the listen address cannot be had. For a lone validator
    * with no peers configured, which makes blocks without a network: its start must not fail
@@ -58,11 +64,12 @@ export interface NodeNetworkOptions {
   readonly listenOptional?: boolean;
 }
 
-/** Peers and gossip counters (P2PMetrics from src/metrics fits). */
+/** Peers, gossip counters and bans (P2PMetrics from src/metrics fits). */
 export interface NetworkMetrics {
   peers(count: number): void;
   messageReceived(topic: string, bytes?: number): void;
   messageSent(topic: string, bytes?: number): void;
+  peerBanned?(reason: string): void;
 }
 
 export interface NodeNetworkModules {
@@ -99,6 +106,8 @@ export function networkOptionsFromConfig(config: Config, genesis: { readonly cha
     listenOptional: lone,
     host: hostOptionsFromConfig(config.p2p),
     maxTxBytes: config.mempool.maxTxBytes,
+    maxPeerMsgsPerSec: config.p2p.maxPeerMsgsPerSec,
+    ...(config.p2p.pex ? { pex: { seeds: config.p2p.seeds } } : {}),
     broadcastTxs: config.mempool.broadcast,
     // a peer at a later height is normal for about one timeout_commit; wait a little longer
     catchUpDelayMs: Math.max(DEFAULT_CATCH_UP_DELAY_MS, 2 * config.consensus.timeoutCommitMs),
@@ -115,6 +124,8 @@ export class NodeNetwork implements ConsensusNetwork {
   readonly host: P2PHost;
   readonly gossip: Gossip;
   readonly commits: CommitProtocol;
+  /** Peer exchange (undefined when p2p.pex is off). */
+  readonly pex: PeerExchange | undefined;
   /** What the RPC should use as its mempool: txs it accepts are gossiped. */
   readonly mempool: RpcMempool;
   /** What the RPC's net_info and dial_seeds / dial_peers use. */
@@ -150,12 +161,20 @@ export class NodeNetwork implements ConsensusNetwork {
     private readonly m: NodeNetworkModules,
   ) {
     this.log = m.logger ?? SILENT_LOGGER;
-    this.host = new P2PHost({ ...opts.host, gossipsub: gossipsubOptions(opts.chainId) }, { privateKey: m.privateKey, logger: this.log });
-    this.gossip = new Gossip({ chainId: opts.chainId, maxTxBytes: opts.maxTxBytes }, { host: this.host, logger: this.log });
+    const metrics = m.metrics;
+    this.host = new P2PHost(
+      { ...opts.host, gossipsub: gossipsubOptions(opts.chainId) },
+      { privateKey: m.privateKey, logger: this.log, ...(metrics?.peerBanned ? { onBan: (b) => metrics.peerBanned?.(b.reason) } : {}) },
+    );
+    this.gossip = new Gossip(
+      { chainId: opts.chainId, maxTxBytes: opts.maxTxBytes, ...(opts.maxPeerMsgsPerSec !== undefined ? { maxPeerMsgsPerSec: opts.maxPeerMsgsPerSec } : {}) },
+      { host: this.host, logger: this.log, ...(metrics ? { metrics } : {}) },
+    );
     this.commits = new CommitProtocol(
       { chainId: opts.chainId, ...(opts.commitRequestTimeoutMs !== undefined ? { timeoutMs: opts.commitRequestTimeoutMs } : {}) },
       { host: this.host, logger: this.log, source: { load: (h) => this.loadCommit(h) } },
     );
+    this.pex = opts.pex ? new PeerExchange({ chainId: opts.chainId, ...opts.pex }, { host: this.host, logger: this.log }) : undefined;
     const mempool = m.mempool;
     this.mempool = {
       checkTx: async (tx: Uint8Array): Promise<ResponseCheckTx> => {
@@ -187,8 +206,12 @@ export class NodeNetwork implements ConsensusNetwork {
       onProposal: (msg, from) => this.onProposal(msg, from),
       onVote: (v, from) => this.onVote(v, from),
       onTxs: (txs, from) => this.onTxs(txs, from),
+      // signatures are checked before gossipsub forwards a message (see gossip.ts)
+      checkVote: (v) => engine.checkVoteSignature(v),
+      checkProposal: (p) => engine.checkProposalSignature(p),
     });
     await this.commits.start();
+    await this.pex?.start();
     this.resendTimer = setInterval(() => this.resendIfStalled(), this.opts.resendIntervalMs ?? DEFAULT_RESEND_INTERVAL_MS);
     if (this.missingBlock !== null) void this.fetchMissingBlock();
     const metrics = this.m.metrics;
@@ -209,6 +232,7 @@ export class NodeNetwork implements ConsensusNetwork {
     this.resendTimer = null;
     this.txQueue.length = 0;
     this.gossip.stop();
+    await this.pex?.stop();
     await this.commits.stop();
     await this.host.stop();
   }
@@ -235,8 +259,8 @@ export class NodeNetwork implements ConsensusNetwork {
           isOutbound: p.outbound,
           listenAddr: p.remoteAddr,
         })),
-      // seeds are kept like persistent peers until peer exchange exists (see hostOptionsFromConfig)
-      dialSeeds: async (seeds) => host.addPeers(seeds, true),
+      // without peer exchange, seeds are kept like persistent peers (see hostOptionsFromConfig)
+      dialSeeds: async (seeds) => (this.pex ? this.pex.addSeeds(seeds) : host.addPeers(seeds, true)),
       dialPeers: async (peers, opts) => host.addPeers(peers, opts.persistent),
     };
   }
@@ -249,7 +273,6 @@ export class NodeNetwork implements ConsensusNetwork {
     if (own.proposals.length > MAX_OWN_PROPOSALS) own.proposals.shift();
     if (!this.running) return; // sent before the network started: the stall re-send delivers it
     this.gossip.publishProposal(proposal, parts);
-    this.m.metrics?.messageSent('proposals');
   }
 
   broadcastVote(vote: Vote): void {
@@ -258,7 +281,6 @@ export class NodeNetwork implements ConsensusNetwork {
     if (own.votes.length > MAX_OWN_VOTES) own.votes.shift();
     if (!this.running) return;
     this.gossip.publishVote(vote);
-    this.m.metrics?.messageSent('votes');
   }
 
   requestBlock(height: number): void {
@@ -322,7 +344,6 @@ export class NodeNetwork implements ConsensusNetwork {
   private onProposal(msg: ProposalMessage, from: string): void {
     const engine = this.engine;
     if (!engine) return;
-    this.m.metrics?.messageReceived('proposals');
     this.sawHeight(msg.height, from);
     const id = valueIdOf(msg.blockId);
     if (msg.proposal) {
@@ -375,13 +396,11 @@ export class NodeNetwork implements ConsensusNetwork {
 
   private onVote(vote: Vote, from: string): void {
     if (!this.engine) return;
-    this.m.metrics?.messageReceived('votes');
     this.sawHeight(vote.height, from);
     this.engine.receiveVote(vote);
   }
 
   private onTxs(txs: Uint8Array[], from: string): void {
-    this.m.metrics?.messageReceived('txs');
     const max = this.opts.maxQueuedTxs ?? DEFAULT_MAX_QUEUED_TXS;
     for (const tx of txs) {
       if (this.txQueue.length >= max) {

@@ -145,7 +145,7 @@ export class TallyNode {
     if (!config.consensus.createEmptyBlocks) logger.warn({}, 'consensus.create_empty_blocks = false is not supported yet: blocks are produced continuously');
     const c = config.consensus;
     // libp2p: gossip for consensus and txs, commits for catch-up (started after consensus, stopped before it)
-    const network = new NodeNetwork(networkOptionsFromConfig(config, genesis), { privateKey: home.nodeKey.libp2pKey(), mempool, blockStore, logger: forModule(logger, 'p2p') });
+    const network = new NodeNetwork(networkOptionsFromConfig(config, genesis), { privateKey: home.nodeKey.libp2pKey(), mempool, blockStore, logger: forModule(logger, 'p2p'), metrics: metrics.p2p });
     this.engine = new ConsensusEngine(
       {
         chainId: genesis.chainId,

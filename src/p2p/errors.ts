@@ -8,6 +8,8 @@ export type P2PErrorKind =
   | 'listen'
   /** The host is not started, or was stopped while the operation ran. */
   | 'not_running'
+  /** A dial failed, timed out, or was refused (limits, bans). */
+  | 'dial_failed'
   /** A request to a peer failed or timed out. */
   | 'request_failed'
   /** A peer's answer could not be decoded or broke the protocol's limits. */

@@ -7,11 +7,19 @@
 // rejected there (so gossipsub neither delivers nor forwards it, and its peer-score counts it)
 // and counted against the peer that sent it; what decodes is handed to the handlers with the
 // sending peer's id.
+//
+// Votes and proposals also have their signatures checked there (by the handlers' check hooks,
+// i.e. the consensus engine) before gossipsub forwards them: a peer is only ever blamed for a
+// bad signature it sent us itself, never for one an honest peer relayed. A message whose
+// signers this node does not know (another height) is delivered here but not forwarded, since
+// it could not be vouched for. Offences (undecodable, invalid signature, flooding) lower the
+// sender's score in the host, which bans it at the threshold.
 import { StrictNoSign, TopicValidatorResult, type GossipsubMessage, type GossipsubOpts, type Message } from '@libp2p/gossipsub';
 import type { PeerId } from '@libp2p/interface';
 import { DecodeError, type Part, type Proposal, type Vote } from '../codec/index.js';
 import { sha256 } from '../crypto/index.js';
 import { SILENT_LOGGER, errorMessage, type P2PLogger } from './errors.js';
+import { FloodMeter } from './flood-meter.js';
 import type { P2PHost } from './host.js';
 import {
   MAX_GOSSIP_MESSAGE_BYTES,
@@ -66,23 +74,44 @@ export interface GossipOptions {
   readonly txBatchBytes?: number;
   /** Peers whose bad-message counts are remembered (oldest forgotten first). */
   readonly maxTrackedPeers?: number;
+  /** Messages per second one peer may send on average (p2p.max_peer_msgs_per_sec); beyond is a flood. */
+  readonly maxPeerMsgsPerSec?: number;
+}
+
+/** Gossip counters by topic kind ("proposals", "votes", "txs"); P2PMetrics fits. */
+export interface GossipMetrics {
+  messageReceived(topic: string, bytes?: number): void;
+  messageSent(topic: string, bytes?: number): void;
 }
 
 export interface GossipModules {
   readonly host: P2PHost;
   readonly logger?: P2PLogger;
+  readonly metrics?: GossipMetrics;
+  /** The flood meter's clock in ms (tests). */
+  readonly now?: () => number;
 }
+
+/** A signature checked before forwarding (the consensus engine's SignatureCheck). */
+export type SignatureVerdict = 'valid' | 'invalid' | 'unknown';
 
 export interface GossipHandlers {
   /** A proposal chunk: the proposal (first chunk only) and block parts. */
   onProposal?(m: ProposalMessage, from: string): void;
   onVote?(v: Vote, from: string): void;
   onTxs?(txs: Uint8Array[], from: string): void;
+  /** Checks a vote's signature before it is delivered and forwarded; without it every vote that decodes is forwarded. */
+  checkVote?(v: Vote): SignatureVerdict;
+  checkProposal?(p: Proposal): SignatureVerdict;
 }
 
 export const DEFAULT_TX_FLUSH_MS = 5;
 export const DEFAULT_TX_BATCH_BYTES = 256 * 1024;
 export const DEFAULT_MAX_TRACKED_PEERS = 4096;
+export const DEFAULT_MAX_PEER_MSGS_PER_SEC = 2_000;
+
+/** The metrics label of each topic (P2PMetrics asks for the kind, not the chain-scoped topic). */
+const METRIC_TOPIC = { proposal: 'proposals', vote: 'votes', tx: 'txs' } as const;
 
 type Decoded = { readonly kind: 'proposal'; readonly m: ProposalMessage } | { readonly kind: 'vote'; readonly v: Vote } | { readonly kind: 'txs'; readonly txs: Uint8Array[] };
 
@@ -90,6 +119,10 @@ export interface GossipStats {
   published: { proposal: number; vote: number; tx: number; txBatches: number };
   received: { proposal: number; vote: number; tx: number };
   rejected: number;
+  /** Votes and proposals rejected for their signature. */
+  invalidSignatures: number;
+  /** Delivered here but not forwarded: signers not known at this node's height. */
+  unforwarded: number;
 }
 
 export class Gossip {
@@ -105,7 +138,8 @@ export class Gossip {
   private flushTimer: NodeJS.Timeout | null = null;
   private readonly txFlushMs: number;
   private readonly txBatchBytes: number;
-  readonly stats: GossipStats = { published: { proposal: 0, vote: 0, tx: 0, txBatches: 0 }, received: { proposal: 0, vote: 0, tx: 0 }, rejected: 0 };
+  private readonly flood: FloodMeter;
+  readonly stats: GossipStats = { published: { proposal: 0, vote: 0, tx: 0, txBatches: 0 }, received: { proposal: 0, vote: 0, tx: 0 }, rejected: 0, invalidSignatures: 0, unforwarded: 0 };
 
   constructor(
     private readonly opts: GossipOptions,
@@ -115,6 +149,7 @@ export class Gossip {
     this.log = m.logger ?? SILENT_LOGGER;
     this.txFlushMs = opts.txFlushMs ?? DEFAULT_TX_FLUSH_MS;
     this.txBatchBytes = Math.min(opts.txBatchBytes ?? DEFAULT_TX_BATCH_BYTES, MAX_GOSSIP_MESSAGE_BYTES);
+    this.flood = new FloodMeter({ ratePerSec: opts.maxPeerMsgsPerSec ?? DEFAULT_MAX_PEER_MSGS_PER_SEC, maxPeers: opts.maxTrackedPeers ?? DEFAULT_MAX_TRACKED_PEERS }, m.now);
   }
 
   private readonly onMessage = (e: CustomEvent<GossipsubMessage>): void => {
@@ -122,16 +157,19 @@ export class Gossip {
     const d = this.decoded.get(msg);
     if (!d) return; // not one of ours (validators run for every topic we subscribe to)
     this.decoded.delete(msg);
-    const from = propagationSource.toString();
+    this.deliver(d, propagationSource.toString(), msg.topic);
+  };
+
+  private deliver(d: Decoded, from: string, topic: string): void {
     try {
       if (d.kind === 'proposal') this.handlers.onProposal?.(d.m, from);
       else if (d.kind === 'vote') this.handlers.onVote?.(d.v, from);
       else this.handlers.onTxs?.(d.txs, from);
     } catch (err) {
       // a handler bug must not take gossipsub's message loop down with it
-      this.log.error({ err: errorMessage(err), topic: msg.topic, peer: from }, 'gossip handler failed');
+      this.log.error({ err: errorMessage(err), topic, peer: from }, 'gossip handler failed');
     }
-  };
+  }
 
   /** Subscribes to the chain's topics; the host must be started. */
   start(handlers: GossipHandlers): void {
@@ -150,6 +188,7 @@ export class Gossip {
   stop(): void {
     if (!this.running) return;
     this.running = false;
+    this.handlers = {};
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = null;
     this.pendingTxs = [];
@@ -218,35 +257,71 @@ export class Gossip {
       this.log.warn({ topic, bytes: data.length, max: MAX_GOSSIP_MESSAGE_BYTES }, 'message too large to gossip; dropped');
       return;
     }
+    this.m.metrics?.messageSent(topic === this.topics.proposal ? METRIC_TOPIC.proposal : topic === this.topics.vote ? METRIC_TOPIC.vote : METRIC_TOPIC.tx, data.length);
     this.m.host.pubsub.publish(topic, data).catch((e: unknown) => {
       if (this.running) this.log.debug({ topic, err: errorMessage(e) }, 'gossip publish failed');
     });
   }
 
-  private validate(peer: PeerId, msg: Message, kind: 'proposal' | 'vote' | 'tx'): TopicValidatorResult {
+  private validate(peerId: PeerId, msg: Message, kind: 'proposal' | 'vote' | 'tx'): TopicValidatorResult {
+    const peer = peerId.toString();
+    this.m.metrics?.messageReceived(METRIC_TOPIC[kind], msg.data.length);
+    const excess = this.flood.hit(peer);
+    if (excess > 0) this.m.host.penalize(peer, 'flood', `${excess} gossip messages above ${this.opts.maxPeerMsgsPerSec ?? DEFAULT_MAX_PEER_MSGS_PER_SEC}/s`);
+    let d: Decoded;
     try {
       if (msg.data.length > MAX_GOSSIP_MESSAGE_BYTES) throw new DecodeError(`${msg.data.length} bytes exceed the gossip limit of ${MAX_GOSSIP_MESSAGE_BYTES}`);
       if (kind === 'proposal') {
-        this.decoded.set(msg, { kind, m: decodeProposalMessage(msg.data) });
+        d = { kind, m: decodeProposalMessage(msg.data) };
         this.stats.received.proposal++;
       } else if (kind === 'vote') {
-        this.decoded.set(msg, { kind, v: decodeVoteMessage(msg.data) });
+        d = { kind, v: decodeVoteMessage(msg.data) };
         this.stats.received.vote++;
       } else {
         const txs = decodeTxBatch(msg.data, this.opts.maxTxBytes);
-        this.decoded.set(msg, { kind: 'txs', txs });
+        d = { kind: 'txs', txs };
         this.stats.received.tx += txs.length;
       }
-      return TopicValidatorResult.Accept;
     } catch (e) {
       // anything a decoder throws is the message's fault (a DecodeError), or a decoder bug that
       // one peer's bytes must still not turn into a crash
-      this.countBad(peer.toString());
+      this.countBad(peer);
       this.stats.rejected++;
       const log = e instanceof DecodeError ? this.log.debug : this.log.warn;
-      log.call(this.log, { peer: peer.toString(), topic: msg.topic, err: errorMessage(e) }, 'dropped a malformed gossip message');
+      log.call(this.log, { peer, topic: msg.topic, err: errorMessage(e) }, 'dropped a malformed gossip message');
+      this.m.host.penalize(peer, 'undecodable', `${kind}: ${errorMessage(e)}`);
       return TopicValidatorResult.Reject;
     }
+    const verdict = this.checkSignature(d);
+    if (verdict === 'invalid') {
+      this.stats.rejected++;
+      this.stats.invalidSignatures++;
+      const what = d.kind === 'vote' ? { height: d.v.height, round: d.v.round, validatorIndex: d.v.validatorIndex } : d.kind === 'proposal' ? { height: d.m.height, round: d.m.proposal?.round } : {};
+      this.log.debug({ peer, topic: msg.topic, ...what }, 'dropped a message with an invalid signature');
+      this.m.host.penalize(peer, 'invalid_signature', `${d.kind} ${JSON.stringify(what)}`);
+      return TopicValidatorResult.Reject;
+    }
+    if (verdict === 'unknown') {
+      // useful to this node (a later height tells it that it is behind), but not vouched for
+      this.stats.unforwarded++;
+      this.deliver(d, peer, msg.topic);
+      return TopicValidatorResult.Ignore;
+    }
+    this.decoded.set(msg, d);
+    return TopicValidatorResult.Accept;
+  }
+
+  private checkSignature(d: Decoded): SignatureVerdict {
+    try {
+      if (d.kind === 'vote') return this.handlers.checkVote ? this.handlers.checkVote(d.v) : 'valid';
+      if (d.kind === 'proposal' && d.m.proposal) return this.handlers.checkProposal ? this.handlers.checkProposal(d.m.proposal) : 'valid';
+    } catch (err) {
+      // a checker bug is ours, not the peer's: deliver, do not forward, do not blame
+      this.log.error({ err: errorMessage(err), kind: d.kind }, 'signature check failed');
+      return 'unknown';
+    }
+    // txs are checked by CheckTx; parts by their merkle proofs, against a proposal that was checked
+    return 'valid';
   }
 
   private countBad(peer: string): void {

@@ -1,7 +1,9 @@
 // The libp2p host: TCP + Noise + Yamux + identify, with gossipsub as a service. Its identity is
 // the node key (so the node id is the PeerId), it listens on p2p.laddr, keeps connections to
 // the persistent peers (redialing with exponential backoff when a dial fails or a connection
-// drops), and enforces the inbound/outbound peer limits with a connection gater.
+// drops), and enforces the inbound/outbound peer limits with a connection gater. It also keeps
+// the peers' scores: offences reported by gossip and peer exchange lower a peer's score, and a
+// peer below the threshold is disconnected and refused (both ways) until its ban expires.
 import { noise } from '@chainsafe/libp2p-noise';
 import { gossipsub, type GossipSub, type GossipsubOpts } from '@libp2p/gossipsub';
 import { identify, type Identify } from '@libp2p/identify';
@@ -13,6 +15,7 @@ import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p, type Libp2p } from 'libp2p';
 import { parseMultiaddr, type P2PConfig } from '../config/index.js';
 import { P2PError, SILENT_LOGGER, errorMessage, type P2PLogger } from './errors.js';
+import { PeerScores, type Ban, type Offence, type PeerScoreOptions } from './peer-scores.js';
 
 export interface HostOptions {
   /** Listen multiaddrs (/ip4/<ip>/tcp/<port>; port 0 picks a free one). */
@@ -34,12 +37,18 @@ export interface HostOptions {
   readonly redialMaxMs?: number;
   /** gossipsub settings (see gossip.ts's gossipsubOptions). */
   readonly gossipsub?: Partial<GossipsubOpts>;
+  /** Ban threshold, ban duration, score decay (p2p.ban_threshold, p2p.ban_duration). */
+  readonly scores?: PeerScoreOptions;
 }
 
 export interface HostModules {
   /** The node key as a libp2p key (NodeKey.libp2pKey()). */
   readonly privateKey: PrivateKey;
   readonly logger?: P2PLogger;
+  /** The scores' clock in ms (tests pass a fake one). */
+  readonly now?: () => number;
+  /** Told of every ban, after the peer was disconnected (metrics). */
+  readonly onBan?: (ban: Ban) => void;
 }
 
 export const DEFAULT_MAX_INBOUND_PEERS = 40;
@@ -54,13 +63,14 @@ export function hostOptionsFromConfig(p2p: P2PConfig): HostOptions {
   return {
     listen: [p2p.laddr],
     ...(p2p.externalAddress ? { announce: [p2p.externalAddress] } : {}),
-    // seeds are dialed like persistent peers until peer exchange exists: they are the only
-    // other peers this node can know of
-    persistentPeers: [...new Set([...p2p.persistentPeers, ...p2p.seeds])],
+    // with peer exchange on, seeds are dialed for addresses (see pex.ts); without it they are
+    // the only other peers this node can know of, so they are kept like persistent peers
+    persistentPeers: p2p.pex ? p2p.persistentPeers : [...new Set([...p2p.persistentPeers, ...p2p.seeds])],
     maxInboundPeers: p2p.maxNumInboundPeers,
     maxOutboundPeers: p2p.maxNumOutboundPeers,
     dialTimeoutMs: p2p.dialTimeoutMs,
     handshakeTimeoutMs: p2p.handshakeTimeoutMs,
+    scores: { banThreshold: p2p.banThreshold, banDurationMs: p2p.banDurationMs },
   };
 }
 
@@ -106,12 +116,15 @@ export class P2PHost {
   private dialAbort = new AbortController();
   private inbound = 0;
   private outbound = 0;
+  /** Scores and bans of peers (see peer-scores.ts). */
+  readonly scores: PeerScores;
 
   constructor(
     private readonly opts: HostOptions,
     private readonly m: HostModules,
   ) {
     this.log = m.logger ?? SILENT_LOGGER;
+    this.scores = new PeerScores(opts.scores ?? {}, m.now ? { now: m.now } : {});
     this.persistent = parsePersistentPeers(opts.persistentPeers ?? []);
     this.persistentIds = new Set(this.persistent.map((p) => p.id));
   }
@@ -154,6 +167,45 @@ export class P2PHost {
     return this.persistentIds.has(peer);
   }
 
+  /** Outbound connections this host may still open to non-persistent peers. */
+  outboundSlots(): number {
+    return Math.max(0, (this.opts.maxOutboundPeers ?? DEFAULT_MAX_OUTBOUND_PEERS) - this.outbound);
+  }
+
+  isBanned(peer: string): boolean {
+    return this.scores.isBanned(peer);
+  }
+
+  /**
+   * Lowers `peer`'s score for an offence; at the threshold the peer is banned: disconnected, and
+   * refused both ways until the ban expires. `detail` says what happened, for the ban's log line.
+   */
+  penalize(peer: string, offence: Offence, detail: string, times = 1): void {
+    if (this.node && peer === this.node.peerId.toString()) return;
+    const ban = this.scores.penalize(peer, offence, times);
+    this.log.debug({ peer, offence, detail, score: this.scores.score(peer) }, 'peer penalized');
+    if (ban) this.enforce(ban, detail);
+  }
+
+  /** Bans `peer` now, whatever its score. */
+  ban(peer: string, reason: Offence, detail: string): void {
+    this.enforce(this.scores.ban(peer, reason), detail);
+  }
+
+  private enforce(ban: Ban, detail: string): void {
+    this.log.warn({ peer: ban.peer, reason: ban.reason, detail, score: Math.round(ban.score), until: new Date(ban.until).toISOString(), persistent: this.isPersistent(ban.peer) }, 'peer banned');
+    try {
+      this.m.onBan?.(ban);
+    } catch (e) {
+      this.log.warn({ err: errorMessage(e) }, 'ban listener failed');
+    }
+    const node = this.node;
+    if (!node || !this.running) return;
+    node.hangUp(peerIdFromString(ban.peer), { signal: AbortSignal.any([this.dialAbort.signal, AbortSignal.timeout(5_000)]) }).catch((e: unknown) => {
+      this.log.debug({ peer: ban.peer, err: errorMessage(e) }, 'hang-up of a banned peer failed');
+    });
+  }
+
   async start(): Promise<void> {
     if (this.running) return;
     const o = this.opts;
@@ -176,8 +228,10 @@ export class P2PHost {
         reconnectRetries: 0,
       },
       connectionGater: {
-        denyInboundEncryptedConnection: (peer: PeerId) => !this.isPersistent(peer.toString()) && this.inbound >= maxIn,
-        denyDialPeer: (peer: PeerId) => !this.isPersistent(peer.toString()) && this.outbound >= maxOut && !this.isConnected(peer.toString()),
+        // a banned peer is refused both ways, persistent or not
+        denyInboundEncryptedConnection: (peer: PeerId) => this.isBanned(peer.toString()) || (!this.isPersistent(peer.toString()) && this.inbound >= maxIn),
+        denyOutboundEncryptedConnection: (peer: PeerId) => this.isBanned(peer.toString()),
+        denyDialPeer: (peer: PeerId) => this.isBanned(peer.toString()) || (!this.isPersistent(peer.toString()) && this.outbound >= maxOut && !this.isConnected(peer.toString())),
       },
       services: {
         identify: identify(),
@@ -247,7 +301,18 @@ export class P2PHost {
     }
   }
 
-  private isConnected(peer: string): boolean {
+  /** Dials one address (ending in /p2p/<id>) once, within the limits and bans; not kept like a persistent peer. */
+  async dial(addr: string): Promise<void> {
+    if (!this.running || !this.node) throw new P2PError('not_running', 'the p2p host is not started');
+    const signal = AbortSignal.any([this.dialAbort.signal, AbortSignal.timeout(this.opts.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS)]);
+    try {
+      await this.node.dial(multiaddr(addr), { signal });
+    } catch (e) {
+      throw new P2PError('dial_failed', `dial ${addr} failed: ${errorMessage(e)}`, { addr });
+    }
+  }
+
+  isConnected(peer: string): boolean {
     return this.node !== undefined && this.node.getConnections(peerIdFromString(peer)).length > 0;
   }
 
@@ -280,6 +345,12 @@ export class P2PHost {
     if (!this.running || !this.node) return;
     if (p.id === this.node.peerId.toString()) return; // a testnet's shared peer list may name us
     if (this.isConnected(p.id)) return;
+    const ban = this.scores.banOf(p.id);
+    if (ban) {
+      // not before the ban ends: a dial now would only be refused by our own gater
+      this.scheduleRedial(p, ban.until - (this.m.now ?? Date.now)());
+      return;
+    }
     const node = this.node;
     const signal = AbortSignal.any([this.dialAbort.signal, AbortSignal.timeout(this.opts.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS)]);
     node.dial(p.addr, { signal }).then(
@@ -299,7 +370,7 @@ export class P2PHost {
     );
   }
 
-  private scheduleRedial(p: PersistentPeer): void {
+  private scheduleRedial(p: PersistentPeer, atLeastMs = 0): void {
     if (!this.running) return;
     const r = this.redials.get(p.id) ?? { attempts: 0, timer: null };
     if (r.timer) return; // one pending redial per peer
@@ -307,7 +378,7 @@ export class P2PHost {
     const max = this.opts.redialMaxMs ?? DEFAULT_REDIAL_MAX_MS;
     const delay = Math.min(max, base * 2 ** Math.min(r.attempts, 20));
     // jitter, so two nodes that lost each other do not redial in lockstep forever
-    const wait = Math.round(delay * (0.75 + Math.random() * 0.5));
+    const wait = Math.max(Math.round(delay * (0.75 + Math.random() * 0.5)), Math.min(atLeastMs, 2 ** 31 - 1));
     r.attempts++;
     r.timer = setTimeout(() => {
       r.timer = null;

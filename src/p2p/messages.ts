@@ -12,6 +12,9 @@
 //   CommitRequest    { 1: height }
 //   CommitResponse   { 1: Block, 2: Commit } or { 3: true } ("not stored here"; never empty,
 //                    as some length-prefixed readers take a zero length for an error)
+//   PexRequest       { 1: limit }   addresses wanted, 1..MAX_PEX_ADDRS
+//   PexAddrs         { 1: repeated string addr, 2: true }   each /ip4|ip6|dns…/<host>/tcp/<port>/p2p/<id>;
+//                    field 2 keeps an answer with no addresses from being empty
 import {
   DecodeError,
   ProtoWriter,
@@ -37,6 +40,7 @@ import {
   type ProtoReader,
   type Vote,
 } from '../codec/index.js';
+import { parseMultiaddr } from '../config/index.js';
 import { bytesEqual } from '../crypto/index.js';
 import { MAX_BLOCK_PARTS, ValidationError, validateProposal, validateVote } from '../types/index.js';
 
@@ -50,6 +54,12 @@ export const PROPOSAL_CHUNK_BYTES = 1024 * 1024;
 export const MAX_TXS_PER_BATCH = 10_000;
 /** A commit response: the largest block CometBFT allows (100 MiB) plus its commit. */
 export const MAX_COMMIT_RESPONSE_BYTES = 104_857_600 + 1024 * 1024;
+/** Addresses in one peer-exchange answer (CometBFT's is 250; a validator network is smaller). */
+export const MAX_PEX_ADDRS = 100;
+/** One address in a peer-exchange answer: a DNS name, port and peer id fit well within it. */
+export const MAX_PEX_ADDR_BYTES = 300;
+/** A whole peer-exchange answer. */
+export const MAX_PEX_MESSAGE_BYTES = MAX_PEX_ADDRS * (MAX_PEX_ADDR_BYTES + 3) + 8;
 
 /**
  * A plain Uint8Array view of `b`. Network bytes often arrive as Node Buffers, and fields read
@@ -233,5 +243,63 @@ export function decodeCommitResponse(bytes: Uint8Array): CommitResponse | null {
     if (!block || !commit) return r.fail('a block without its commit, or the reverse');
     if (block.header.height !== commit.height) r.fail('the block and the commit are for different heights');
     return { block, commit };
+  });
+}
+
+// ---- peer exchange ------------------------------------------------------------------------
+
+export function encodePexRequest(limit: number): Uint8Array {
+  return new ProtoWriter().uint32(1, limit).finish();
+}
+
+export function decodePexRequest(bytes: Uint8Array): number {
+  return decodeWith('PexRequest', plainBytes(bytes), (r) => {
+    let limit = 0;
+    for (let f = r.next(); f !== 0; f = r.next()) {
+      if (f === 1) limit = r.uint32();
+      else r.skip();
+    }
+    if (limit < 1 || limit > MAX_PEX_ADDRS) r.fail(`limit ${limit} not in 1..${MAX_PEX_ADDRS}`);
+    return limit;
+  });
+}
+
+/**
+ * Whether `addr` is an address a peer may give us to dial: TCP over an IP or DNS name, ending in
+ * /p2p/<a valid peer id>. Returns the peer id, or an error message.
+ */
+export function checkPexAddr(addr: string): { readonly peerId: string } | string {
+  if (addr.length > MAX_PEX_ADDR_BYTES) return `address longer than ${MAX_PEX_ADDR_BYTES} bytes`;
+  const parsed = parseMultiaddr(addr);
+  if (typeof parsed === 'string') return parsed;
+  if (parsed.peerId === undefined) return `${JSON.stringify(addr)} lacks /p2p/<peer id>`;
+  if (parsed.port === 0) return `${JSON.stringify(addr)} has port 0`;
+  return { peerId: parsed.peerId };
+}
+
+export function encodePexAddrs(addrs: readonly string[]): Uint8Array {
+  const w = new ProtoWriter();
+  for (const a of addrs.slice(0, MAX_PEX_ADDRS)) w.string(1, a);
+  return w.bool(2, true).finish();
+}
+
+/** The addresses of an answer, de-duplicated; any malformed one makes the whole answer malformed. */
+export function decodePexAddrs(bytes: Uint8Array): string[] {
+  if (bytes.length > MAX_PEX_MESSAGE_BYTES) throw new DecodeError(`${bytes.length} bytes exceed the limit of ${MAX_PEX_MESSAGE_BYTES}`, 'PexAddrs');
+  return decodeWith('PexAddrs', plainBytes(bytes), (r) => {
+    const out = new Set<string>();
+    let reply = false;
+    for (let f = r.next(); f !== 0; f = r.next()) {
+      if (f === 1) {
+        if (out.size >= MAX_PEX_ADDRS) r.fail(`more than ${MAX_PEX_ADDRS} addresses`);
+        const a = r.string(MAX_PEX_ADDR_BYTES);
+        const ok = checkPexAddr(a);
+        if (typeof ok === 'string') r.fail(ok);
+        out.add(a);
+      } else if (f === 2) reply = r.bool();
+      else r.skip();
+    }
+    if (!reply) r.fail('not a peer-exchange answer');
+    return [...out];
   });
 }
