@@ -1,5 +1,5 @@
 // libp2p networking: the host (TCP + Noise + Yamux + identify, persistent peers, peer limits),
-// gossip topics for proposals, votes and txs, and the commit request/response protocol.
+// gossip topics for proposals, votes, txs and evidence, and the commit request/response protocol.
 export { P2PError, SILENT_LOGGER, type P2PErrorKind, type P2PLogger } from './errors.js';
 export {
   P2PHost,
@@ -42,6 +42,8 @@ export {
   decodeVoteMessage,
   encodeTxBatch,
   decodeTxBatch,
+  encodeEvidenceMessage,
+  decodeEvidenceMessage,
   encodeCommitRequest,
   decodeCommitRequest,
   encodeCommitResponse,
