@@ -3,7 +3,8 @@
 // about committed evidence as ABCI misbehavior.
 import { afterEach, describe, expect, test } from 'vitest';
 import { MisbehaviorType } from '../../src/abci/index.js';
-import { encodeEvidenceList, toHex, type Block, type Evidence } from '../../src/codec/index.js';
+import { encodeEvidenceList, evidenceToJson, toHex, type Block, type Evidence } from '../../src/codec/index.js';
+import { EventBus, NodeEvents, type BusMessage } from '../../src/events/index.js';
 import { evidenceKey } from '../../src/evidence/index.js';
 import { ExecutionError, makeBlock, maxBlockBytes, maxDataBytes } from '../../src/execution/index.js';
 import { TestChain, removeTempDirs, type ChainOptions } from './helpers.js';
@@ -134,6 +135,21 @@ describe('the app is told', () => {
     expect(c.app.prepared.find((r) => r.height === block.header.height)!.misbehavior).toEqual(expected);
     // every other block: none
     expect(c.app.finalized.filter((r) => r.height !== block.header.height).every((r) => r.misbehavior.length === 0)).toBe(true);
+  });
+
+  test('a committed block publishes NewEvidence on the event bus', async () => {
+    const events = new NodeEvents(new EventBus());
+    const got: BusMessage[] = [];
+    events.bus.subscribe('test', "tm.event='NewEvidence'", { deliver: (m) => got.push(m), canceled: () => {} });
+    const c = await chain({ onApplied: (a) => events.blockApplied(a) });
+    await c.produceUntil(3);
+    const ev = await c.evidence(1, 2);
+    await c.pool.add(ev);
+    const block = await c.produce();
+    await new Promise((r) => setImmediate(r));
+    expect(got.length).toBe(1);
+    expect(got[0]!.data()).toMatchObject({ type: 'tendermint/event/NewEvidence', value: { height: String(block.header.height), evidence: evidenceToJson(ev) } });
+    events.stop();
   });
 
   test('a block replayed after a crash is accepted although its evidence is already marked committed', async () => {

@@ -10,7 +10,7 @@ import { CounterApp } from '../../src/apps/index.js';
 import { SignedMsgType, type Block, type BlockID, type Commit, type DuplicateVoteEvidence, type Part, type PartSetHeader, type Timestamp, type Vote } from '../../src/codec/index.js';
 import type { PrivKey } from '../../src/crypto/index.js';
 import { EvidencePool } from '../../src/evidence/index.js';
-import { BlockExecutor, handshake, stateFromGenesis } from '../../src/execution/index.js';
+import { BlockExecutor, handshake, stateFromGenesis, type AppliedBlock } from '../../src/execution/index.js';
 import { BlockStore, StateStore, type State } from '../../src/store/index.js';
 import { DEFAULT_CONSENSUS_PARAMS, type GenesisDoc } from '../../src/types/genesis.js';
 import { voteSignBytes } from '../../src/types/index.js';
@@ -53,6 +53,8 @@ export interface ChainOptions {
   readonly maxAgeSeconds?: number;
   readonly evidenceMaxBytes?: bigint;
   readonly secondsPerBlock?: number;
+  /** The executor's onApplied hook (e.g. NodeEvents.blockApplied). */
+  readonly onApplied?: (a: AppliedBlock) => void;
 }
 
 export class TestChain {
@@ -70,7 +72,7 @@ export class TestChain {
 
   private constructor(
     readonly dir: string,
-    opts: ChainOptions,
+    private readonly opts: ChainOptions,
   ) {
     const base = testGenesis(this.keys, { chainId: 'evidence-chain' });
     const evidence = {
@@ -95,7 +97,7 @@ export class TestChain {
     await this.stateStore.open();
     this.pool = this.newPool();
     await this.pool.open();
-    this.executor = new BlockExecutor({ app: serialize(this.app), blockStore: this.blockStore, stateStore: this.stateStore, mempool: this.mempool, evidence: this.pool, logger: silent });
+    this.executor = new BlockExecutor({ app: serialize(this.app), blockStore: this.blockStore, stateStore: this.stateStore, mempool: this.mempool, evidence: this.pool, logger: silent, ...(this.opts.onApplied ? { onApplied: this.opts.onApplied } : {}) });
     const stored = await this.stateStore.load();
     const { state } = await handshake(stored ?? stateFromGenesis(this.genesis), {
       genesis: this.genesis,
@@ -119,7 +121,15 @@ export class TestChain {
     await this.pool.stop();
     this.pool = this.newPool();
     await this.pool.start(this.state);
-    this.executor = new BlockExecutor({ app: serialize(this.app), blockStore: this.blockStore, stateStore: this.stateStore, mempool: this.mempool, evidence: this.pool, logger: silent });
+    this.executor = new BlockExecutor({
+      app: serialize(this.app),
+      blockStore: this.blockStore,
+      stateStore: this.stateStore,
+      mempool: this.mempool,
+      evidence: this.pool,
+      logger: silent,
+      ...(this.opts.onApplied ? { onApplied: this.opts.onApplied } : {}),
+    });
   }
 
   /** Propose (as the state's proposer), check, sign by all, store and apply one block. */
