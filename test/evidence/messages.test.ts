@@ -1,7 +1,9 @@
 // The evidence gossip message: round trip, and malformed bytes refused as DecodeError (what the
 // gossip validator counts against the peer).
 import { describe, expect, test } from 'vitest';
-import { DecodeError, ProtoWriter, encodeEvidence, toHex } from '../../src/codec/index.js';
+import { DecodeError, ProtoWriter, encodeDuplicateVoteEvidence, encodeEvidence, toHex } from '../../src/codec/index.js';
+import { sha256 } from '../../src/crypto/index.js';
+import { evidenceHash } from '../../src/types/index.js';
 import { evidenceKey } from '../../src/evidence/index.js';
 import { decodeEvidenceMessage, encodeEvidenceMessage, topicsFor } from '../../src/p2p/index.js';
 import { testKeys } from '../helpers/chain.js';
@@ -10,6 +12,15 @@ import { conflictingVotes } from './helpers.js';
 const key = testKeys(1)[0]!;
 const [voteA, voteB] = conflictingVotes('msg-chain', key, 0, 3, 0, 1);
 const ev = { kind: 'duplicate_vote' as const, voteA, voteB, validatorPower: 10n, totalVotingPower: 40n, timestamp: { seconds: 1_700_000_003, nanos: 5 } };
+
+describe('evidence_hash', () => {
+  test("leaves are each evidence's DuplicateVoteEvidence protobuf (CometBFT's EvidenceList.Hash uses Bytes()), not the Evidence oneof", () => {
+    const leaf = (b: Uint8Array): string => toHex(sha256(Uint8Array.of(0, ...b)));
+    expect(toHex(evidenceHash([ev]))).toBe(leaf(encodeDuplicateVoteEvidence(ev)));
+    expect(toHex(evidenceHash([ev]))).not.toBe(leaf(encodeEvidence(ev)));
+    expect(toHex(evidenceHash([]))).toBe(toHex(sha256(new Uint8Array(0))));
+  });
+});
 
 describe('evidence gossip message', () => {
   test('round-trips, and a re-send differs only in bytes', () => {
