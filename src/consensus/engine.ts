@@ -99,6 +99,11 @@ export interface EngineModules {
   /** The wall clock, for vote and proposal timestamps (injectable in tests). */
   readonly now?: () => Timestamp;
   readonly onDecided?: (d: DecidedBlock) => void;
+  /**
+   * A validator's conflicting votes, as the vote keeper reports them: the timestamp is
+   * provisional (the block time of the height is not known yet). The evidence pool finishes the
+   * evidence once that height is committed (EvidencePool.reportConflictingVotes).
+   */
   readonly onEvidence?: (e: DuplicateVoteEvidence) => void;
   /** Told of round progress (never during WAL replay); must not throw or block. */
   readonly onEvent?: (e: ConsensusEvent) => void;

@@ -4,7 +4,7 @@
 // computed stops the node with both hashes named, instead of letting it silently diverge.
 import {
   ZERO_BLOCK_ID,
-  encodeEvidence,
+  encodeEvidenceList,
   toHex,
   type Block,
   type BlockID,
@@ -25,6 +25,7 @@ import {
   type Application,
   type ResponseFinalizeBlock,
 } from '../abci/index.js';
+import { EvidenceError } from '../evidence/index.js';
 import type { BlockIndex, BlockStore, State, StateStore, TxIndex } from '../store/index.js';
 import { BLOCK_PROTOCOL, blockParts, commitHash, consensusParamsHash, dataHash, evidenceHash, headerHash } from '../types/index.js';
 import { commitInfo, extendedCommitInfo, misbehavior } from './abci-info.js';
@@ -67,10 +68,14 @@ export interface MempoolPort {
   withLock<T>(fn: () => Promise<T>): Promise<T>;
 }
 
-/** What execution needs from the evidence pool (later work provides it). */
+/** What execution needs from the evidence pool (src/evidence's EvidencePool implements it). */
 export interface EvidencePort {
+  /** Pending evidence, oldest first, whose EvidenceList encoding fits `maxBytes` (-1: no limit). */
   pending(maxBytes: number): Evidence[];
-  update(state: State, committed: readonly Evidence[]): void;
+  /** A block's evidence against the state it builds on; throws EvidenceError if any is invalid, duplicated or committed. */
+  check(state: State, evidence: readonly Evidence[]): Promise<void>;
+  /** After the block of `state.lastBlockHeight` is committed by the app: mark its evidence committed, prune. */
+  update(state: State, committed: readonly Evidence[]): void | Promise<void>;
 }
 
 /** Told about every applied block, after it is durable (RPC events, metrics). */
@@ -122,9 +127,15 @@ export class BlockExecutor {
 
   constructor(private readonly m: ExecutorModules) {}
 
-  private validate(state: State, block: Block): void {
+  private async validate(state: State, block: Block): Promise<void> {
     if (this.validated.get(state)?.has(block)) return;
     validateBlockAgainstState(state, block);
+    try {
+      await this.m.evidence?.check(state, block.evidence);
+    } catch (e) {
+      if (e instanceof EvidenceError) throw new ExecutionError('invalid_block', `invalid evidence: ${e.message}`, { height: block.header.height, evidence: e.kind, ...e.context });
+      throw e;
+    }
     let blocks = this.validated.get(state);
     if (!blocks) this.validated.set(state, (blocks = new WeakSet()));
     blocks.add(block);
@@ -137,7 +148,8 @@ export class BlockExecutor {
     if (!commit) throw new ExecutionError('store_inconsistent', `no commit for height ${height - 1} to build on`, { height });
     const maxBytes = maxBlockBytes(state);
     const evidence = this.m.evidence?.pending(Number(state.consensusParams.evidence.maxBytes)) ?? [];
-    const evidenceBytes = evidence.reduce((n, e) => n + encodeEvidence(e).length, 0);
+    // sized as CometBFT sizes EvidenceData: the protobuf EvidenceList
+    const evidenceBytes = evidence.length === 0 ? 0 : encodeEvidenceList(evidence).length;
     const dataBytes = maxDataBytes(maxBytes, evidenceBytes, state.validators.size);
     if (dataBytes < 0) throw new ExecutionError('invalid_block', `block.max_bytes ${maxBytes} leaves no room for txs`, { maxBytes });
     const maxGas = Number(state.consensusParams.block.maxGas);
@@ -163,7 +175,7 @@ export class BlockExecutor {
   /** Full validation, then the app's ProcessProposal verdict. False for any invalid block. */
   async processProposal(state: State, block: Block): Promise<{ valid: boolean; reason?: string }> {
     try {
-      this.validate(state, block);
+      await this.validate(state, block);
     } catch (e) {
       if (e instanceof ExecutionError && e.kind === 'invalid_block') return { valid: false, reason: e.message };
       throw e;
@@ -221,7 +233,7 @@ export class BlockExecutor {
         { height: h.height, computed: toHex(state.appHash), committed: toHex(h.appHash) },
       );
     }
-    this.validate(state, block);
+    await this.validate(state, block);
     const response = await this.finalize(state, block);
     await saved;
     await this.m.stateStore.saveFinalizeBlockResponse(h.height, encodeResponseFinalizeBlock(response));
@@ -243,10 +255,13 @@ export class BlockExecutor {
 
   /** Everything after the app's Commit: index, make the state durable, evidence, prune, notify. */
   private async finish(block: Block, blockId: BlockID, response: ResponseFinalizeBlock, next: State, retainHeight: number): Promise<void> {
+    // evidence before the state save: a crash between the two replays this block through
+    // applyCommittedResponse, which updates the pool again (idempotent); the other order could
+    // leave committed evidence pending, for this node to propose again
+    await this.m.evidence?.update(next, block.evidence);
     // the indexes and the state are written at once (each fsyncs its own database); an index
     // the crash left behind the state is rebuilt at start by recoverIndexes
     await Promise.all([this.index(block.header.height, block, response), this.m.stateStore.save(next)]);
-    this.m.evidence?.update(next, block.evidence);
     await this.prune(retainHeight, next);
     this.m.onApplied?.({ block, blockId, response, state: next });
   }

@@ -5,6 +5,8 @@
 // sender and are never re-published by us — gossipsub forwards them), and it catches a lagging
 // node up: on seeing proposals or votes of a height above the one it needs, it asks such a peer
 // for the block and commit of its height (/tally/<chain>/commit/1) and hands them to the engine.
+// Evidence from gossip goes to the evidence pool (which verifies it); the pool's own new and
+// pending evidence is published through broadcastEvidence.
 //
 // Gossipsub sends a message once: one lost before a peer subscribed, or while a connection was
 // down, is gone, and Tendermint's liveness needs every vote to arrive eventually (CometBFT's
@@ -14,7 +16,7 @@
 // not drop them). Every validator re-sending its own messages gets all of them to everyone.
 import type { PrivateKey } from '@libp2p/interface';
 import { CODE_OK, type ResponseCheckTx } from '../abci/index.js';
-import type { Part, PartSetHeader, Proposal, Vote } from '../codec/index.js';
+import type { Evidence, Part, PartSetHeader, Proposal, Vote } from '../codec/index.js';
 import type { Config } from '../config/index.js';
 import { valueIdOf } from '../consensus/core/index.js';
 import type { ConsensusEngine, ConsensusNetwork } from '../consensus/engine.js';
@@ -64,6 +66,11 @@ export interface NodeNetworkOptions {
   readonly listenOptional?: boolean;
 }
 
+/** The evidence pool as the network feeds it (src/evidence's EvidencePool fits); add() rejects invalid evidence. */
+export interface NetworkEvidencePool {
+  add(evidence: Evidence, opts: { gossip: boolean }): Promise<unknown>;
+}
+
 /** Peers, gossip counters and bans (P2PMetrics from src/metrics fits). */
 export interface NetworkMetrics {
   peers(count: number): void;
@@ -78,6 +85,8 @@ export interface NodeNetworkModules {
   readonly mempool: Mempool;
   /** Serves the commit protocol. */
   readonly blockStore: BlockStore;
+  /** Receives evidence from gossip (none: evidence from peers is ignored). */
+  readonly evidence?: NetworkEvidencePool;
   readonly logger?: P2PLogger;
   readonly metrics?: NetworkMetrics;
 }
@@ -209,6 +218,7 @@ export class NodeNetwork implements ConsensusNetwork {
       // signatures are checked before gossipsub forwards a message (see gossip.ts)
       checkVote: (v) => engine.checkVoteSignature(v),
       checkProposal: (p) => engine.checkProposalSignature(p),
+      onEvidence: (e, from) => this.onEvidence(e, from),
     });
     await this.commits.start();
     await this.pex?.start();
@@ -320,6 +330,13 @@ export class NodeNetwork implements ConsensusNetwork {
     }
   }
 
+  /** Publishes evidence (the pool's new evidence, or pending evidence again with resend > 0). */
+  broadcastEvidence(evidence: Evidence, resend = 0): void {
+    if (!this.running) return;
+    this.gossip.publishEvidence(evidence, resend);
+    this.m.metrics?.messageSent('evidence');
+  }
+
   private ownFor(height: number): NodeNetwork['own'] {
     if (height !== this.own.height) this.own = { height, proposals: [], votes: [] };
     return this.own;
@@ -398,6 +415,16 @@ export class NodeNetwork implements ConsensusNetwork {
     if (!this.engine) return;
     this.sawHeight(vote.height, from);
     this.engine.receiveVote(vote);
+  }
+
+  private onEvidence(evidence: Evidence, from: string): void {
+    const pool = this.m.evidence;
+    if (!pool) return;
+    this.m.metrics?.messageReceived('evidence');
+    // gossipsub forwards it; the pool must not publish it again
+    pool.add(evidence, { gossip: false }).catch((e: unknown) => {
+      this.log.debug({ peer: from, height: evidence.voteA.height, err: e instanceof Error ? e.message : String(e) }, 'evidence from a peer refused');
+    });
   }
 
   private onTxs(txs: Uint8Array[], from: string): void {

@@ -1,6 +1,6 @@
-// A Tally node assembled from its parts, started and stopped in a fixed order: stores → app →
-// handshake → mempool → consensus → p2p → RPC; stopped in reverse. Everything is built from the
-// loaded home (config, genesis, keys).
+// A Tally node assembled from its parts, started and stopped in a fixed order: stores and the
+// evidence pool → app → handshake → mempool → consensus → p2p → RPC; stopped in reverse.
+// Everything is built from the loaded home (config, genesis, keys).
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { serialize, type Application, type SerializedApplication } from '../abci/index.js';
@@ -17,6 +17,7 @@ import { parseTcpUrl } from '../config/index.js';
 import { buildRoutes } from '../rpc/routes.js';
 import { TxWaiters } from '../rpc/tx-waiters.js';
 import { EventBus, NodeEvents } from '../events/index.js';
+import { EvidencePool } from '../evidence/index.js';
 import { NodeNetwork, networkOptionsFromConfig } from './network.js';
 import { createNodeMetrics, metricsOptionsFromConfig, type NodeMetrics } from '../metrics/index.js';
 
@@ -107,6 +108,11 @@ export class TallyNode {
       this.closers.push(s);
     }
 
+    // opened before the handshake: blocks it replays are checked and committed through the pool
+    const evidence = new EvidencePool({ chainId: genesis.chainId, path: join(dbDir, 'evidence.db') }, { stateStore, blockStore, logger: forModule(logger, 'evidence') });
+    await evidence.open();
+    this.closers.push({ close: () => evidence.stop() });
+
     const opened = await openApp(config, dbDir, logger);
     this.closers.push({ close: opened.close });
     const app: SerializedApplication = serialize(opened.app);
@@ -123,6 +129,7 @@ export class TallyNode {
       txIndex,
       blockIndex,
       mempool,
+      evidence,
       logger: forModule(logger, 'state'),
       onApplied: (a) => {
         txWaiters.blockApplied(a);
@@ -136,6 +143,7 @@ export class TallyNode {
     logger.info({ height: state.lastBlockHeight, appHash: toHex(state.appHash), replayed }, 'handshake complete');
     await executor.recoverIndexes(state);
     metrics.consensus.recordState(state);
+    await evidence.start(state);
 
     const privKey = home.privValidatorKey.privKey;
     const isValidator = state.validators.hasAddress(privKey.pubKey.address) || state.nextValidators.hasAddress(privKey.pubKey.address);
@@ -145,7 +153,8 @@ export class TallyNode {
     if (!config.consensus.createEmptyBlocks) logger.warn({}, 'consensus.create_empty_blocks = false is not supported yet: blocks are produced continuously');
     const c = config.consensus;
     // libp2p: gossip for consensus and txs, commits for catch-up (started after consensus, stopped before it)
-    const network = new NodeNetwork(networkOptionsFromConfig(config, genesis), { privateKey: home.nodeKey.libp2pKey(), mempool, blockStore, logger: forModule(logger, 'p2p'), metrics: metrics.p2p });
+    const network = new NodeNetwork(networkOptionsFromConfig(config, genesis), { privateKey: home.nodeKey.libp2pKey(), mempool, blockStore, evidence, logger: forModule(logger, 'p2p'), metrics: metrics.p2p });
+    evidence.onEvidence((e, resend) => network.broadcastEvidence(e, resend));
     this.engine = new ConsensusEngine(
       {
         chainId: genesis.chainId,
@@ -168,6 +177,7 @@ export class TallyNode {
         logger: forModule(logger, 'consensus'),
         onFatal: (e) => this.fatal(e),
         onDecided: metrics.hooks.onDecided,
+        onEvidence: (e) => evidence.reportConflictingVotes(e),
         onEvent: (e) => {
           events.consensus(e);
           metrics.hooks.onEvent(e);
@@ -211,6 +221,7 @@ export class TallyNode {
           consensus: this.engine,
           txWaiters,
           events,
+          evidence,
         }),
       },
     );

@@ -1,5 +1,5 @@
-// Gossip over gossipsub: three topics per chain — proposals with their block parts, votes, and
-// transactions (batched). Consensus messages carry their own signatures, so gossipsub's message
+// Gossip over gossipsub: four topics per chain — proposals with their block parts, votes,
+// transactions (batched) and evidence. Consensus messages carry their own signatures, so gossipsub's message
 // signing is off (StrictNoSign, ~5x the throughput measured here) and a message's id is the
 // SHA-256 of its bytes, which also makes re-publishing the same message a no-op.
 //
@@ -16,16 +16,18 @@
 // sender's score in the host, which bans it at the threshold.
 import { StrictNoSign, TopicValidatorResult, type GossipsubMessage, type GossipsubOpts, type Message } from '@libp2p/gossipsub';
 import type { PeerId } from '@libp2p/interface';
-import { DecodeError, type Part, type Proposal, type Vote } from '../codec/index.js';
+import { DecodeError, type Evidence, type Part, type Proposal, type Vote } from '../codec/index.js';
 import { sha256 } from '../crypto/index.js';
 import { SILENT_LOGGER, errorMessage, type P2PLogger } from './errors.js';
 import { FloodMeter } from './flood-meter.js';
 import type { P2PHost } from './host.js';
 import {
   MAX_GOSSIP_MESSAGE_BYTES,
+  decodeEvidenceMessage,
   decodeProposalMessage,
   decodeTxBatch,
   decodeVoteMessage,
+  encodeEvidenceMessage,
   encodeTxBatch,
   encodeVoteMessage,
   proposalMessages,
@@ -36,12 +38,15 @@ export interface GossipTopics {
   readonly proposal: string;
   readonly vote: string;
   readonly tx: string;
+  readonly evidence: string;
 }
 
 /** Topics are scoped by chain id, so nodes of two chains sharing peers never mix messages. */
 export function topicsFor(chainId: string): GossipTopics {
-  return { proposal: `tally/${chainId}/proposal`, vote: `tally/${chainId}/vote`, tx: `tally/${chainId}/tx` };
+  return { proposal: `tally/${chainId}/proposal`, vote: `tally/${chainId}/vote`, tx: `tally/${chainId}/tx`, evidence: `tally/${chainId}/evidence` };
 }
+
+const topicList = (t: GossipTopics): string[] => [t.proposal, t.vote, t.tx, t.evidence];
 
 /** gossipsub's settings for a chain (pass to the host's `gossipsub` option). */
 export function gossipsubOptions(chainId: string): Partial<GossipsubOpts> {
@@ -49,7 +54,7 @@ export function gossipsubOptions(chainId: string): Partial<GossipsubOpts> {
   return {
     globalSignaturePolicy: StrictNoSign,
     msgIdFn: (msg: Message) => sha256(msg.data),
-    allowedTopics: [t.proposal, t.vote, t.tx],
+    allowedTopics: topicList(t),
     // consensus must not stall on a publish before the first peer has subscribed
     allowPublishToZeroTopicPeers: true,
     ignoreDuplicatePublishError: true,
@@ -103,6 +108,8 @@ export interface GossipHandlers {
   /** Checks a vote's signature before it is delivered and forwarded; without it every vote that decodes is forwarded. */
   checkVote?(v: Vote): SignatureVerdict;
   checkProposal?(p: Proposal): SignatureVerdict;
+  /** Evidence whose votes are well formed; not yet verified. */
+  onEvidence?(e: Evidence, from: string): void;
 }
 
 export const DEFAULT_TX_FLUSH_MS = 5;
@@ -111,13 +118,17 @@ export const DEFAULT_MAX_TRACKED_PEERS = 4096;
 export const DEFAULT_MAX_PEER_MSGS_PER_SEC = 2_000;
 
 /** The metrics label of each topic (P2PMetrics asks for the kind, not the chain-scoped topic). */
-const METRIC_TOPIC = { proposal: 'proposals', vote: 'votes', tx: 'txs' } as const;
+const METRIC_TOPIC = { proposal: 'proposals', vote: 'votes', tx: 'txs', evidence: 'evidence' } as const;
 
-type Decoded = { readonly kind: 'proposal'; readonly m: ProposalMessage } | { readonly kind: 'vote'; readonly v: Vote } | { readonly kind: 'txs'; readonly txs: Uint8Array[] };
+type Decoded =
+  | { readonly kind: 'proposal'; readonly m: ProposalMessage }
+  | { readonly kind: 'vote'; readonly v: Vote }
+  | { readonly kind: 'txs'; readonly txs: Uint8Array[] }
+  | { readonly kind: 'evidence'; readonly e: Evidence };
 
 export interface GossipStats {
-  published: { proposal: number; vote: number; tx: number; txBatches: number };
-  received: { proposal: number; vote: number; tx: number };
+  published: { proposal: number; vote: number; tx: number; txBatches: number; evidence: number };
+  received: { proposal: number; vote: number; tx: number; evidence: number };
   rejected: number;
   /** Votes and proposals rejected for their signature. */
   invalidSignatures: number;
@@ -139,7 +150,13 @@ export class Gossip {
   private readonly txFlushMs: number;
   private readonly txBatchBytes: number;
   private readonly flood: FloodMeter;
-  readonly stats: GossipStats = { published: { proposal: 0, vote: 0, tx: 0, txBatches: 0 }, received: { proposal: 0, vote: 0, tx: 0 }, rejected: 0, invalidSignatures: 0, unforwarded: 0 };
+  readonly stats: GossipStats = {
+    published: { proposal: 0, vote: 0, tx: 0, txBatches: 0, evidence: 0 },
+    received: { proposal: 0, vote: 0, tx: 0, evidence: 0 },
+    rejected: 0,
+    invalidSignatures: 0,
+    unforwarded: 0,
+  };
 
   constructor(
     private readonly opts: GossipOptions,
@@ -164,6 +181,7 @@ export class Gossip {
     try {
       if (d.kind === 'proposal') this.handlers.onProposal?.(d.m, from);
       else if (d.kind === 'vote') this.handlers.onVote?.(d.v, from);
+      else if (d.kind === 'evidence') this.handlers.onEvidence?.(d.e, from);
       else this.handlers.onTxs?.(d.txs, from);
     } catch (err) {
       // a handler bug must not take gossipsub's message loop down with it
@@ -179,8 +197,9 @@ export class Gossip {
     ps.topicValidators.set(this.topics.proposal, (peer, msg) => this.validate(peer, msg, 'proposal'));
     ps.topicValidators.set(this.topics.vote, (peer, msg) => this.validate(peer, msg, 'vote'));
     ps.topicValidators.set(this.topics.tx, (peer, msg) => this.validate(peer, msg, 'tx'));
+    ps.topicValidators.set(this.topics.evidence, (peer, msg) => this.validate(peer, msg, 'evidence'));
     ps.addEventListener('gossipsub:message', this.onMessage);
-    for (const t of [this.topics.proposal, this.topics.vote, this.topics.tx]) ps.subscribe(t);
+    for (const t of topicList(this.topics)) ps.subscribe(t);
     this.running = true;
   }
 
@@ -196,7 +215,7 @@ export class Gossip {
     if (!this.m.host.isRunning) return;
     const ps = this.m.host.pubsub;
     ps.removeEventListener('gossipsub:message', this.onMessage);
-    for (const t of [this.topics.proposal, this.topics.vote, this.topics.tx]) {
+    for (const t of topicList(this.topics)) {
       ps.topicValidators.delete(t);
       ps.unsubscribe(t);
     }
@@ -207,7 +226,7 @@ export class Gossip {
     return this.bad.get(peer) ?? 0;
   }
 
-  /** Peers subscribed to the vote topic (all three are subscribed together). */
+  /** Peers subscribed to the vote topic (all topics are subscribed together). */
   subscribers(): string[] {
     return this.m.host.pubsub.getSubscribers(this.topics.vote).map((p) => p.toString());
   }
@@ -221,6 +240,12 @@ export class Gossip {
   publishVote(vote: Vote, resend = 0): void {
     this.publish(this.topics.vote, encodeVoteMessage(vote, resend));
     this.stats.published.vote++;
+  }
+
+  /** `resend` > 0 re-sends pending evidence (a new message id, so gossipsub does not drop it as seen). */
+  publishEvidence(e: Evidence, resend = 0): void {
+    this.publish(this.topics.evidence, encodeEvidenceMessage(e, resend));
+    this.stats.published.evidence++;
   }
 
   /** Queues a tx for the next batch (published within txFlushMs, or at once when the batch is full). */
@@ -257,13 +282,14 @@ export class Gossip {
       this.log.warn({ topic, bytes: data.length, max: MAX_GOSSIP_MESSAGE_BYTES }, 'message too large to gossip; dropped');
       return;
     }
-    this.m.metrics?.messageSent(topic === this.topics.proposal ? METRIC_TOPIC.proposal : topic === this.topics.vote ? METRIC_TOPIC.vote : METRIC_TOPIC.tx, data.length);
+    const metricTopic = topic === this.topics.proposal ? METRIC_TOPIC.proposal : topic === this.topics.vote ? METRIC_TOPIC.vote : topic === this.topics.evidence ? METRIC_TOPIC.evidence : METRIC_TOPIC.tx;
+    this.m.metrics?.messageSent(metricTopic, data.length);
     this.m.host.pubsub.publish(topic, data).catch((e: unknown) => {
       if (this.running) this.log.debug({ topic, err: errorMessage(e) }, 'gossip publish failed');
     });
   }
 
-  private validate(peerId: PeerId, msg: Message, kind: 'proposal' | 'vote' | 'tx'): TopicValidatorResult {
+  private validate(peerId: PeerId, msg: Message, kind: 'proposal' | 'vote' | 'tx' | 'evidence'): TopicValidatorResult {
     const peer = peerId.toString();
     this.m.metrics?.messageReceived(METRIC_TOPIC[kind], msg.data.length);
     const excess = this.flood.hit(peer);
@@ -277,6 +303,9 @@ export class Gossip {
       } else if (kind === 'vote') {
         d = { kind, v: decodeVoteMessage(msg.data) };
         this.stats.received.vote++;
+      } else if (kind === 'evidence') {
+        d = { kind, e: decodeEvidenceMessage(msg.data) };
+        this.stats.received.evidence++;
       } else {
         const txs = decodeTxBatch(msg.data, this.opts.maxTxBytes);
         d = { kind: 'txs', txs };

@@ -1,6 +1,6 @@
 // libp2p networking: the host (TCP + Noise + Yamux + identify, persistent peers, peer limits),
-// gossip topics for proposals, votes and txs, the commit request/response protocol, peer exchange
-// with its address book, and peer scores and bans.
+// gossip topics for proposals, votes, txs and evidence, the commit request/response protocol,
+// peer exchange with its address book, and peer scores and bans.
 export { P2PError, SILENT_LOGGER, type P2PErrorKind, type P2PLogger } from './errors.js';
 export {
   P2PHost,
@@ -58,6 +58,8 @@ export {
   decodeVoteMessage,
   encodeTxBatch,
   decodeTxBatch,
+  encodeEvidenceMessage,
+  decodeEvidenceMessage,
   encodeCommitRequest,
   decodeCommitRequest,
   encodeCommitResponse,

@@ -9,6 +9,7 @@
 // `resend` (0 for the first send) makes a re-sent message's bytes, and so its gossipsub id,
 // differ from the first send's, which gossipsub would otherwise drop as already seen.
 //   TxBatch          { 1: repeated bytes tx }
+//   EvidenceMessage  { 1: tendermint.types.Evidence, 2: resend }
 //   CommitRequest    { 1: height }
 //   CommitResponse   { 1: Block, 2: Commit } or { 3: true } ("not stored here"; never empty,
 //                    as some length-prefixed readers take a zero length for an error)
@@ -23,18 +24,21 @@ import {
   encodeBlock,
   encodeBlockID,
   encodeCommit,
+  encodeEvidence,
   encodePart,
   encodeProposal,
   encodeVote,
   readBlock,
   readBlockID,
   readCommit,
+  readEvidence,
   readPart,
   readProposal,
   readVote,
   type Block,
   type BlockID,
   type Commit,
+  type Evidence,
   type Part,
   type Proposal,
   type ProtoReader,
@@ -173,6 +177,29 @@ export function decodeVoteMessage(bytes: Uint8Array): Vote {
     const v = vote;
     asDecodeError('VoteMessage.vote', () => validateVote(v));
     return v;
+  });
+}
+
+// ---- evidence -----------------------------------------------------------------------------
+
+export function encodeEvidenceMessage(e: Evidence, resend = 0): Uint8Array {
+  return new ProtoWriter().message(1, encodeEvidence(e)).int64(2, resend).finish();
+}
+
+/** Both votes must pass their basic validation; the evidence pool verifies the rest. */
+export function decodeEvidenceMessage(bytes: Uint8Array): Evidence {
+  return decodeWith('EvidenceMessage', plainBytes(bytes), (r) => {
+    let evidence: Evidence | null = null;
+    for (let f = r.next(); f !== 0; f = r.next()) {
+      if (f === 1) evidence = r.message('evidence', readEvidence);
+      else if (f === 2) r.int64Number(0); // resend count: only there to change the message id
+      else r.skip();
+    }
+    if (!evidence) return r.fail('missing evidence');
+    const e = evidence;
+    asDecodeError('EvidenceMessage.evidence.vote_a', () => validateVote(e.voteA));
+    asDecodeError('EvidenceMessage.evidence.vote_b', () => validateVote(e.voteB));
+    return e;
   });
 }
 

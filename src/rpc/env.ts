@@ -49,9 +49,9 @@ export interface RpcP2P {
   dialPeers(peers: readonly string[], opts: { persistent: boolean; unconditional: boolean; private: boolean }): Promise<void>;
 }
 
-/** The evidence pool, when the node has one: add() verifies and keeps evidence for a later block. */
+/** The evidence pool: add() verifies (throwing EvidenceError) and keeps evidence for a later block, and gossips it. */
 export interface RpcEvidencePool {
-  add(evidence: Evidence): Promise<void>;
+  add(evidence: Evidence): Promise<unknown>;
 }
 
 export interface RpcEnv {

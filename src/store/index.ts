@@ -7,3 +7,5 @@ export { TxIndex, TX_HASH_KEY, TX_HEIGHT_KEY, type TxIndexOptions } from './tx-i
 export { BlockIndex, BLOCK_HEIGHT_KEY, type BlockIndexOptions } from './block-index.js';
 export { DEFAULT_PER_PAGE, MAX_PER_PAGE, DEFAULT_MAX_MATCHES, type SearchOptions, type SearchResult } from './search.js';
 export type { BlockMeta, BlockStoreState, TxResultRecord } from '../codec/index.js';
+// for stores kept beside their subsystem (the evidence pool): the same base class and key helpers
+export { LevelStore, put, del, ascii, concatBytes, u64, readU64, prefixEnd, type BatchOp } from './db.js';

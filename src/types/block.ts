@@ -2,7 +2,7 @@ import { merkleRoot, sha256 } from '../crypto/index.js';
 import {
   encodeCommitSig,
   encodeDeterministicExecTxResult,
-  encodeEvidence,
+  encodeDuplicateVoteEvidence,
   encodeHashedParams,
   type Commit,
   type ConsensusParams,
@@ -26,9 +26,12 @@ export function dataHash(txs: readonly Uint8Array[]): Uint8Array {
   return merkleRoot(txs.map(txHash));
 }
 
-/** evidence_hash: merkle root over each evidence's protobuf encoding. */
+/**
+ * evidence_hash: merkle root over each evidence's Bytes() — in CometBFT 0.38 the protobuf of the
+ * DuplicateVoteEvidence itself, not of the Evidence oneof that wraps it in the block.
+ */
 export function evidenceHash(evidence: readonly Evidence[]): Uint8Array {
-  return merkleRoot(evidence.map(encodeEvidence));
+  return merkleRoot(evidence.map(encodeDuplicateVoteEvidence));
 }
 
 /** last_commit_hash: merkle root over each CommitSig's protobuf encoding. */

@@ -8,7 +8,7 @@ import { headerFromJson, toBase64, toHex, type JsonObject } from '../../src/code
 import { PrivKey, bytesEqual, verifyProof } from '../../src/crypto/index.js';
 import { dataHash, headerHash, txHash, voteSignBytes } from '../../src/types/index.js';
 import { readPrivValidatorKey } from '../../src/config/index.js';
-import { evidenceToJson, type Vote } from '../../src/codec/index.js';
+import { evidenceToJson, parseTime, type Vote } from '../../src/codec/index.js';
 import { join } from 'node:path';
 import { call, openWs, result, startNode, waitForHeight, type TestNode } from './helpers.js';
 
@@ -289,7 +289,7 @@ describe('websocket events through the client', () => {
 });
 
 describe('evidence', () => {
-  test('broadcast_evidence checks duplicate votes (signatures, powers) before the evidence pool', async () => {
+  test('broadcast_evidence verifies duplicate votes (time, signatures, powers), pools them, and a block commits them', async () => {
     // the node's own validator key signs two different blocks at a past height: real equivocation
     const key = (await readPrivValidatorKey(join(node.home, 'config', 'priv_validator_key.json'))).privKey;
     const status = await client.status();
@@ -312,14 +312,34 @@ describe('evidence', () => {
     };
     const powers = await client.validatorsAll(height);
     const total = powers.validators.reduce((n, v) => n + v.votingPower, 0n);
-    const evidence = { kind: 'duplicate_vote' as const, voteA: vote(1), voteB: vote(3), totalVotingPower: total, validatorPower: 10n, timestamp: { seconds: 1_700_000_000, nanos: 0 } };
-    const ok = await call(node.url, 'broadcast_evidence', { evidence: evidenceToJson(evidence) });
-    // verified, then refused only because this build has no evidence pool
-    expect((ok.body.error as JsonObject).data).toMatch(/no evidence pool yet \(the evidence is valid\)/);
+    // the evidence time is the time of the block at its height
+    const header = ((await result(node.url, 'block', { height: String(height) })).block as JsonObject).header as JsonObject;
+    const timestamp = parseTime(header.time as string);
+    const evidence = { kind: 'duplicate_vote' as const, voteA: vote(1), voteB: vote(3), totalVotingPower: total, validatorPower: 10n, timestamp };
+
+    const wrongTime = await call(node.url, 'broadcast_evidence', { evidence: evidenceToJson({ ...evidence, timestamp: { seconds: 1_700_000_000, nanos: 0 } }) });
+    expect((wrongTime.body.error as JsonObject).data).toMatch(/different time to the block/);
     const forged = { ...evidence, voteB: { ...evidence.voteB, signature: new Uint8Array(64).fill(7) } };
     const bad = await call(node.url, 'broadcast_evidence', { evidence: evidenceToJson(forged) });
     expect((bad.body.error as JsonObject).data).toMatch(/invalid signature/);
     const same = await call(node.url, 'broadcast_evidence', { evidence: evidenceToJson({ ...evidence, voteB: evidence.voteA }) });
     expect((same.body.error as JsonObject).code).toBe(-32602);
+
+    const ok = await result(node.url, 'broadcast_evidence', { evidence: evidenceToJson(evidence) });
+    expect(typeof ok.hash).toBe('string');
+    // the same evidence again is not an error (it is pending or already committed)
+    expect((await result(node.url, 'broadcast_evidence', { evidence: evidenceToJson(evidence) })).hash).toBe(ok.hash);
+
+    // the next block this validator proposes carries it
+    let found = 0;
+    for (let i = 0; i < 200 && found === 0; i++) {
+      const top = (await client.status()).syncInfo.latestBlockHeight;
+      for (let h = height + 1; h <= top && found === 0; h++) {
+        const b = await client.block(h);
+        if (b.block.evidence.length > 0) found = h;
+      }
+      if (found === 0) await new Promise((res) => setTimeout(res, 50));
+    }
+    expect(found).toBeGreaterThan(height);
   });
 });
