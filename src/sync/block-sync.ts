@@ -40,7 +40,7 @@ export interface BlockSyncOptions {
   readonly statusTimeoutMs?: number;
   /** A whole range request; then it is retried elsewhere. */
   readonly requestTimeoutMs?: number;
-  /** Failed requests in a row after which a peer leaves the sync set (until its next status). */
+  /** Failed (or empty) range requests in a row after which a peer sits out for 10 s. */
   readonly maxPeerFailures?: number;
   /** How often progress is logged. */
   readonly progressIntervalMs?: number;
@@ -74,6 +74,10 @@ export const DEFAULT_BLOCK_SYNC = {
   progressIntervalMs: 5_000,
 } as const;
 
+const BAD_PEER_EXCLUSION_MS = 60_000;
+/** …and peers that failed or answered nothing maxPeerFailures times in a row (slow, or lying about their height). */
+const FLAKY_PEER_EXCLUSION_MS = 10_000;
+
 type Settings = Required<Omit<BlockSyncOptions, 'chainId' | 'enabled'>>;
 
 export class BlockSync {
@@ -85,6 +89,8 @@ export class BlockSync {
   private wake: (() => void) | null = null;
   private readonly abort = new AbortController();
   private readonly failures = new Map<string, number>();
+  /** Peers that served a bad block, kept out of the sync set until this time (ms); CometBFT's is 60 s too. */
+  private readonly excluded = new Map<string, number>();
   private syncs = 0;
 
   constructor(
@@ -213,6 +219,7 @@ export class BlockSync {
           } catch (e) {
             if (!(e instanceof SyncError && e.kind === 'bad_block')) throw e;
             sched.rejectNext();
+            this.excluded.set(next.peer, Date.now() + BAD_PEER_EXCLUSION_MS);
             log.warn({ peer: next.peer, height: nextHeight(state), err: e.message, ...e.context }, 'peer sent a bad block: dropped from block sync');
             this.m.onBadPeer?.(next.peer, e.message);
           }
@@ -242,14 +249,15 @@ export class BlockSync {
 
   /** Asks every connected peer for its status (in parallel) and updates the sync set. */
   private async pollStatus(sched: RangeScheduler<SyncBlock>): Promise<void> {
-    const peers = this.m.network.peers();
+    const now = Date.now();
+    for (const [p, until] of this.excluded) if (until <= now) this.excluded.delete(p);
+    const peers = this.m.network.peers().filter((p) => !this.excluded.has(p));
     const connected = new Set(peers);
     for (const p of sched.peerIds()) if (!connected.has(p)) sched.removePeer(p);
     await Promise.all(
       peers.map(async (peer) => {
         try {
           const s = await this.m.network.status(peer, AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.s.statusTimeoutMs)]));
-          if ((this.failures.get(peer) ?? 0) >= this.s.maxPeerFailures) this.failures.set(peer, this.s.maxPeerFailures - 1); // one more chance
           sched.setPeer(peer, s.base, s.height);
         } catch (e) {
           this.m.logger.debug({ peer, err: e instanceof Error ? e.message : String(e) }, 'status request failed');
@@ -262,15 +270,26 @@ export class BlockSync {
     try {
       const blocks = await this.m.network.blocks(peer, from, count, AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.s.requestTimeoutMs)]));
       sched.received(peer, from, blocks);
+      // none of a range its status claimed: a peer that keeps doing so must not hold sync back
+      if (blocks.length === 0) this.strike(sched, peer, `no blocks from ${from} though its status claimed them`);
     } catch (e) {
       sched.failed(peer, from);
-      const n = (this.failures.get(peer) ?? 0) + 1;
-      this.failures.set(peer, n);
-      this.m.logger.debug({ peer, from, count, failures: n, err: e instanceof Error ? e.message : String(e) }, 'range request failed: retrying elsewhere');
-      // a slow or flaky peer leaves the set until its next status answer
-      if (n >= this.s.maxPeerFailures) sched.removePeer(peer);
+      this.strike(sched, peer, e instanceof Error ? e.message : String(e));
     }
     this.wake?.();
+  }
+
+  /** A failed or empty request: after maxPeerFailures in a row, the peer sits out for a while. */
+  private strike(sched: RangeScheduler<SyncBlock>, peer: string, reason: string): void {
+    const n = (this.failures.get(peer) ?? 0) + 1;
+    this.m.logger.debug({ peer, failures: n, err: reason }, 'range request failed: retrying elsewhere');
+    if (n < this.s.maxPeerFailures) {
+      this.failures.set(peer, n);
+      return;
+    }
+    this.failures.delete(peer);
+    sched.removePeer(peer);
+    this.excluded.set(peer, Date.now() + FLAKY_PEER_EXCLUSION_MS);
   }
 
   /** Verifies `b` against `state` (throws SyncError 'bad_block'), stores it and applies it. */
@@ -324,7 +343,7 @@ export class BlockSync {
       if (!this.m.consensus.running) continue; // stopped by a fatal error: the node is going down
       let best = 0;
       await Promise.all(
-        this.m.network.peers().map(async (peer) => {
+        this.m.network.peers().filter((p) => !this.excluded.has(p)).map(async (peer) => {
           try {
             const s = await this.m.network.status(peer, AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.s.statusTimeoutMs)]));
             best = Math.max(best, s.height);
