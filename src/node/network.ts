@@ -5,6 +5,9 @@
 // sender and are never re-published by us — gossipsub forwards them), and it catches a lagging
 // node up: on seeing proposals or votes of a height above the one it needs, it asks such a peer
 // for the block and commit of its height (/tally/<chain>/commit/1) and hands them to the engine.
+// A node far behind is caught up by block sync (src/sync/) instead, through the sync protocols
+// served here (status, blocks by range, votes of a round); until consensus runs, its messages
+// are dropped.
 //
 // Gossipsub sends a message once: one lost before a peer subscribed, or while a connection was
 // down, is gone, and Tendermint's liveness needs every vote to arrive eventually (CometBFT's
