@@ -134,6 +134,12 @@ export class ConsensusEngine {
   private precommits = new Map<number, Map<number, Vote>>();
   /** A commit for this height learned from a peer (catch-up): decide() stores it, not our own precommits. */
   private caughtUp: Commit | null = null;
+  /**
+   * The core decided a block this node does not have (it saw +2/3 precommits but missed the
+   * proposal, e.g. having just joined after block sync): decided once the block arrives, from
+   * its parts or a peer's commit (the network asks for one on seeing later heights).
+   */
+  private decidedWithoutBlock: { height: number; round: number; blockId: BlockID; commit: Commit } | null = null;
   private lastCommit: Commit | null = null;
   private lastExtendedCommit: ExtendedCommit | null = null;
   /** Messages for the next height, re-delivered once it starts (bounded). */
@@ -315,7 +321,7 @@ export class ConsensusEngine {
   receiveCommit(block: Block, commit: Commit): void {
     this.enqueue(async () => {
       if (commit.height === this.core.height + 1) return this.deferToNextHeight(() => this.receiveCommit(block, commit));
-      if (commit.height !== this.core.height || this.core.decision !== null) return;
+      if (commit.height !== this.core.height || (this.core.decision !== null && !this.decidedWithoutBlock)) return;
       const { header, parts } = blockParts(block);
       const blockId = { hash: headerHash(block.header), partSetHeader: header };
       if (valueIdOf(blockId) !== valueIdOf(commit.blockId)) {
@@ -331,7 +337,7 @@ export class ConsensusEngine {
       }
       this.m.logger.info({ height: commit.height, round: commit.round, hash: toHex(blockId.hash) }, 'catching up with a commit from a peer');
       await this.learnBlock({ block, blockId, partSetHeader: header, parts }, true);
-      await this.feed({ kind: 'commit', commit }, { kind: 'commit', commit }, false);
+      if (this.core.decision === null) await this.feed({ kind: 'commit', commit }, { kind: 'commit', commit }, false);
     });
   }
 
@@ -453,6 +459,7 @@ export class ConsensusEngine {
     this.awaitingBlock = new Map();
     this.precommits = new Map();
     this.caughtUp = null;
+    this.decidedWithoutBlock = null;
     this.replayed = { ready: new Set(), validated: new Set() };
     this.m.logger.debug({ height }, 'starting height');
     const input: Input = { kind: 'startHeight', height, validatorSet: this.state.validators, lastCommit: this.lastCommit };
@@ -550,6 +557,11 @@ export class ConsensusEngine {
     if (this.awaitingBlock.has(id)) {
       this.awaitingBlock.delete(id);
       await this.validate(entry);
+    }
+    const d = this.decidedWithoutBlock;
+    if (d && valueIdOf(d.blockId) === id) {
+      this.decidedWithoutBlock = null;
+      await this.decide(d.height, d.round, d.blockId, d.commit);
     }
   }
 
@@ -654,7 +666,11 @@ export class ConsensusEngine {
 
   private async decide(height: number, round: number, blockId: BlockID, coreCommit: Commit): Promise<void> {
     const entry = this.blocks.get(valueIdOf(blockId));
-    if (!entry) throw new ConsensusError(`decided block ${toHex(blockId.hash)} at height ${height} but this node does not have it (block sync is needed)`, { height });
+    if (!entry) {
+      this.decidedWithoutBlock = { height, round, blockId, commit: coreCommit };
+      this.m.logger.info({ height, round, hash: toHex(blockId.hash) }, 'decided a block this node does not have yet: waiting for it');
+      return;
+    }
     // a peer's commit proves the decision; our own precommits of that round may be too few to
     const caughtUp = this.caughtUp !== null && valueIdOf(this.caughtUp.blockId) === valueIdOf(blockId) ? this.caughtUp : null;
     const { commit, extended } = caughtUp ? { commit: caughtUp, extended: null } : this.commitsFor(round, blockId, coreCommit);

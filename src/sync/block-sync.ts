@@ -205,7 +205,9 @@ export class BlockSync {
     try {
       poll();
       while (!this.stopped) {
-        if (Date.now() - lastPoll >= this.s.statusIntervalMs) poll();
+        // no peer known yet (they are still connecting): ask more often, nothing is sent anyway
+        const interval = sched.peerIds().length === 0 ? Math.min(250, this.s.statusIntervalMs) : this.s.statusIntervalMs;
+        if (Date.now() - lastPoll >= interval) poll();
         for (const req of sched.schedule()) void this.fetch(sched, req.peer, req.from, req.count);
 
         const next = sched.peek();
@@ -238,7 +240,7 @@ export class BlockSync {
           log.info({ height: state.lastBlockHeight, peerHeight: best, synced, seconds: Math.round(secs * 10) / 10, blocksPerSecond: secs > 0 ? Math.round((synced / secs) * 10) / 10 : 0 }, 'block sync caught up: switching to consensus');
           return state;
         }
-        await this.sleep(Math.max(10, this.s.statusIntervalMs - (Date.now() - lastPoll)));
+        await this.sleep(Math.max(10, interval - (Date.now() - lastPoll)));
       }
       return state;
     } finally {

@@ -164,4 +164,47 @@ describe('BlockSync with fake peers over a real chain', () => {
     expect(toHex(b!.header.appHash)).toBe(toHex(a!.header.appHash));
     await producer.stop();
   });
+
+  test('stops and restarts a real engine: a follower whose consensus hears nothing is kept level by block sync', async () => {
+    const src = await stores('source2');
+    const producer = new ConsensusEngine(
+      { chainId: genesis.chainId, timeouts: TIMEOUTS, walPath: join(src.d, 'cs.wal') },
+      { executor: src.executor, blockStore: src.blockStore, signer: FileSigner.open(keys[0]!, join(src.d, 'pv_state.json')), network: LOOPBACK_NETWORK, logger: quiet },
+    );
+    closers.push(() => producer.stop());
+    await producer.start(src.state);
+    await producer.waitForHeight(10);
+
+    const node = await stores('follower2');
+    // a non-validator whose consensus gets no messages (LOOPBACK): only block sync moves it
+    const engine = new ConsensusEngine(
+      { chainId: genesis.chainId, timeouts: TIMEOUTS, walPath: join(node.d, 'cs.wal') },
+      { executor: node.executor, blockStore: node.blockStore, signer: null, network: LOOPBACK_NETWORK, logger: quiet },
+    );
+    closers.push(() => engine.stop());
+    expect(engine.running).toBe(false);
+    const { net } = fakeNetwork(src.blockStore, ['p1', 'p2']);
+    const sync = new BlockSync(
+      { chainId: genesis.chainId, enabled: true, batchSize: 3, statusIntervalMs: 50, watchIntervalMs: 50, switchLag: 3 },
+      { network: net, executor: node.executor, blockStore: node.blockStore, consensus: engine, logger: quiet },
+    );
+    closers.push(() => sync.stop());
+    await sync.start(node.state);
+    await until('consensus started', () => engine.running);
+    // waitForHeight resolves for heights block sync applied before consensus started
+    await engine.waitForHeight(engine.chainState.lastBlockHeight);
+    const firstStart = engine.chainState.lastBlockHeight;
+    expect(firstStart).toBeGreaterThanOrEqual(9);
+    expect(engine.height).toBe(firstStart + 1);
+
+    await producer.waitForHeight(firstStart + 12);
+    await until('block sync to stop, sync and restart the engine', () => sync.syncRuns >= 2 && engine.running && engine.chainState.lastBlockHeight > firstStart + 3);
+    const h = engine.chainState.lastBlockHeight;
+    expect(engine.height).toBe(h + 1);
+    // the engine restarted from the synced seen commit, and the stores agree with the source
+    const [a, b] = await Promise.all([src.blockStore.loadBlockMeta(h), node.blockStore.loadBlockMeta(h)]);
+    expect(toHex(b!.blockId.hash)).toBe(toHex(a!.blockId.hash));
+    expect(engine.votesFor(h + 1, 0)).toEqual([]);
+    await producer.stop();
+  });
 });
