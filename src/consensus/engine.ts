@@ -212,8 +212,8 @@ export class ConsensusEngine {
     });
   }
 
+  /** Safe to call again, and after a fatal error (the WAL is closed either way). */
   async stop(): Promise<void> {
-    if (this.stopped) return;
     this.stopped = true;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
