@@ -10,7 +10,7 @@ export const startNode: StartNode = async (config, home, logger) => {
   const rpc = node.rpcAddress();
   const metrics = node.metricsAddress();
   logger.info(
-    { rpc: rpc ? `tcp://${rpc.host}:${rpc.port}` : undefined, metrics: metrics ? `http://${metrics.host}:${metrics.port}/metrics` : undefined, height: node.consensus?.chainState.lastBlockHeight },
+    { rpc: rpc ? `tcp://${rpc.host}:${rpc.port}` : undefined, metrics: metrics ? `http://${metrics.host}:${metrics.port}/metrics` : undefined, height: node.sync?.state?.lastBlockHeight, blockSync: node.sync?.syncing },
     'node started',
   );
   await new Promise<void>((resolve, reject) => {

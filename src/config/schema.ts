@@ -77,6 +77,11 @@ export interface StateSyncConfig {
 
 export interface BlockSyncConfig {
   version: BlockSyncVersion;
+  enable: boolean;
+  blocksPerRequest: number;
+  maxPendingRequestsPerPeer: number;
+  requestTimeoutMs: number;
+  switchLag: number;
 }
 
 export interface ConsensusConfig {
@@ -610,6 +615,42 @@ export const SCHEMA: Schema = {
           default: 'v0',
           values: ['v0'],
           doc: 'Block Sync version to use (catching up by fetching committed blocks from peers):\n  1) "v0" - the default (and only) implementation',
+        },
+        enable: {
+          key: 'enable',
+          kind: 'bool',
+          default: true,
+          doc: 'If this node is many blocks behind the tip of the chain, block sync lets it catch up quickly by\ndownloading blocks from several peers in parallel and verifying their commits; consensus starts\nonce it is within one height of the best peer (CometBFT\'s top-level block_sync). A lone validator\nwith no peers configured skips it. If false, consensus starts at once and a lagging node catches\nup one height at a time.',
+        },
+        blocksPerRequest: {
+          key: 'blocks_per_request',
+          kind: 'int',
+          default: 20,
+          min: 1,
+          max: 100,
+          doc: 'Blocks asked of a peer in one request (a response also stops at about 16 MiB).',
+        },
+        maxPendingRequestsPerPeer: {
+          key: 'max_pending_requests_per_peer',
+          kind: 'int',
+          default: 4,
+          min: 1,
+          max: 64,
+          doc: 'Block requests in flight to one peer at once; requests are spread over all peers that have the blocks.',
+        },
+        requestTimeoutMs: {
+          key: 'request_timeout',
+          kind: 'duration',
+          default: 15_000,
+          min: 1,
+          doc: 'How long a block request may take before it is retried with another peer.',
+        },
+        switchLag: {
+          key: 'switch_lag',
+          kind: 'int',
+          default: 3,
+          min: 1,
+          doc: 'A node in consensus that is more than this many heights behind its best peer (twice in a row,\npeers are asked every 2s) stops consensus and block-syncs again.',
         },
       },
     },

@@ -140,7 +140,9 @@ export class ConsensusEngine {
   private wal: WAL | undefined;
   private queue: Promise<void> = Promise.resolve();
   private readonly timers = new Set<NodeJS.Timeout>();
-  private stopped = false;
+  /** True until start(), and again after stop(): inputs are dropped, not queued. */
+  private stopped = true;
+  private failed = false;
   private replaying = false;
   /** Blocks of the current height by value id: built by us, or assembled from parts. */
   private blocks = new Map<string, BlockEntry>();
@@ -190,10 +192,27 @@ export class ConsensusEngine {
     return this.state;
   }
 
-  /** Start from a state the handshake produced (the app is level with it). */
+  /** Started and not stopped (block sync stops consensus while it applies blocks). */
+  get running(): boolean {
+    return !this.stopped;
+  }
+
+  /**
+   * Start from a state the handshake (or block sync) produced: the app and the block store are
+   * level with it. May be called again after stop(), at a later height.
+   */
   async start(state: State): Promise<void> {
+    if (this.failed) throw new ConsensusError('consensus stopped on a fatal error and cannot restart', { height: this.core.height });
+    if (!this.stopped) throw new ConsensusError('consensus is already running', { height: this.core.height });
+    this.stopped = false;
     this.state = state;
     const height = nextHeight(state);
+    // a restart after block sync begins afresh at the new height
+    this.core = initialState({ chainId: this.opts.chainId, address: this.m.signer?.pubKey.address ?? null, timeouts: this.opts.timeouts });
+    this.future = [];
+    this.lastCommit = null;
+    this.lastExtendedCommit = null;
+    this.resolveWaiters(state.lastBlockHeight);
     if (state.lastBlockHeight > 0) {
       this.lastCommit = (await this.m.blockStore.loadSeenCommit(state.lastBlockHeight)) ?? null;
       this.lastExtendedCommit = (await this.m.blockStore.loadExtendedCommit(state.lastBlockHeight)) ?? null;
@@ -211,6 +230,7 @@ export class ConsensusEngine {
     });
   }
 
+  /** Safe to call again, and after a fatal error (the WAL is closed either way). */
   async stop(): Promise<void> {
     this.stopped = true;
     for (const t of this.timers) clearTimeout(t);
@@ -224,6 +244,29 @@ export class ConsensusEngine {
   waitForHeight(height: number): Promise<void> {
     if (this.state && this.state.lastBlockHeight >= height) return Promise.resolve();
     return new Promise((resolve) => this.heightWaiters.push({ height, resolve }));
+  }
+
+  private resolveWaiters(height: number): void {
+    for (let i = this.heightWaiters.length - 1; i >= 0; i--) {
+      const w = this.heightWaiters[i]!;
+      if (w.height <= height) {
+        this.heightWaiters.splice(i, 1);
+        w.resolve();
+      }
+    }
+  }
+
+  /**
+   * The prevotes and precommits this node holds for (height, round), for a peer that missed
+   * them (the votes protocol). Empty unless consensus is running at that height.
+   */
+  votesFor(height: number, round: number): Vote[] {
+    if (this.stopped || height !== this.core.height) return [];
+    const rv = this.core.votes.rounds.get(round);
+    if (!rv) return [];
+    const out: Vote[] = [];
+    for (const tally of [rv.prevotes, rv.precommits]) for (const votes of tally.votes.values()) out.push(...votes);
+    return out;
   }
 
   // ---- inbound from the network -------------------------------------------------------------
@@ -353,7 +396,7 @@ export class ConsensusEngine {
       }
       this.m.logger.info({ height: commit.height, round: commit.round, hash: toHex(blockId.hash) }, 'catching up with a commit from a peer');
       await this.learnBlock({ block, blockId, partSetHeader: header, parts }, true);
-      await this.feed({ kind: 'commit', commit }, { kind: 'commit', commit }, false);
+      if (this.core.decision === null) await this.feed({ kind: 'commit', commit }, { kind: 'commit', commit }, false);
     });
   }
 
@@ -401,6 +444,7 @@ export class ConsensusEngine {
     if (this.stopped) return;
     this.m.logger.error({ err: err.message, height: this.core.height }, 'consensus stopped');
     this.stopped = true;
+    this.failed = true;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     this.m.onFatal?.(err);
@@ -726,13 +770,7 @@ export class ConsensusEngine {
     this.m.logger.info({ height, round, txs: entry.block.data.txs.length, hash: toHex(blockId.hash), appHash: toHex(state.appHash) }, 'committed block');
     this.m.onDecided?.({ height, round, block: entry.block, blockId, commit, state });
     this.emit({ kind: 'newStep', height: nextHeight(state), round: 0, step: 'NewHeight' });
-    for (let i = this.heightWaiters.length - 1; i >= 0; i--) {
-      const w = this.heightWaiters[i]!;
-      if (w.height <= height) {
-        this.heightWaiters.splice(i, 1);
-        w.resolve();
-      }
-    }
+    this.resolveWaiters(height);
     // timeout_commit: the pause before the next height (late precommits still arrive).
     const next = nextHeight(state);
     const timer = setTimeout(() => {

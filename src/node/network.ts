@@ -7,6 +7,9 @@
 // for the block and commit of its height (/tally/<chain>/commit/1) and hands them to the engine.
 // Evidence from gossip goes to the evidence pool (which verifies it); the pool's own new and
 // pending evidence is published through broadcastEvidence.
+// A node far behind is caught up by block sync (src/sync/) instead, through the sync protocols
+// served here (status, blocks by range, votes of a round); until consensus runs, its messages
+// are dropped.
 //
 // Gossipsub sends a message once: one lost before a peer subscribed, or while a connection was
 // down, is gone, and Tendermint's liveness needs every vote to arrive eventually (CometBFT's
@@ -24,6 +27,8 @@ import { MempoolError, type Mempool } from '../mempool/index.js';
 import {
   CommitProtocol,
   Gossip,
+  SyncProtocols,
+  SYNC_RESPONSE_SOFT_BYTES,
   P2PError,
   P2PHost,
   PeerExchange,
@@ -36,9 +41,11 @@ import {
   type PeerInfo,
   type PexOptions,
   type ProposalMessage,
+  type SyncedBlock,
 } from '../p2p/index.js';
+import type { SyncNetwork } from '../sync/index.js';
 import type { RpcMempool, RpcP2P, RpcPeer } from '../rpc/env.js';
-import type { BlockStore } from '../store/index.js';
+import { extendedCommitToCommit, type BlockStore } from '../store/index.js';
 
 export interface NodeNetworkOptions {
   readonly chainId: string;
@@ -50,6 +57,8 @@ export interface NodeNetworkOptions {
   /** How long a height may stay behind what peers show before asking one for its commit. */
   readonly catchUpDelayMs?: number;
   readonly commitRequestTimeoutMs?: number;
+  /** A block-sync range request (status and votes requests take commitRequestTimeoutMs). */
+  readonly blocksRequestTimeoutMs?: number;
   /** Gossiped txs waiting for CheckTx; more are dropped (the sender's peers still have them). */
   readonly maxQueuedTxs?: number;
   /** Re-send own messages of the current height when consensus has not moved for this long. */
@@ -135,6 +144,8 @@ export class NodeNetwork implements ConsensusNetwork {
   readonly commits: CommitProtocol;
   /** Peer exchange (undefined when p2p.pex is off). */
   readonly pex: PeerExchange | undefined;
+  /** Status, blocks-by-range and votes-of-a-round (block sync, vote catch-up). */
+  readonly syncProtocols: SyncProtocols;
   /** What the RPC should use as its mempool: txs it accepts are gossiped. */
   readonly mempool: RpcMempool;
   /** What the RPC's net_info and dial_seeds / dial_peers use. */
@@ -164,6 +175,7 @@ export class NodeNetwork implements ConsensusNetwork {
   private resendTimer: NodeJS.Timeout | null = null;
   private lastProgress = '';
   private resends = 0;
+  private pullingVotes = false;
 
   constructor(
     private readonly opts: NodeNetworkOptions,
@@ -184,6 +196,22 @@ export class NodeNetwork implements ConsensusNetwork {
       { host: this.host, logger: this.log, source: { load: (h) => this.loadCommit(h) } },
     );
     this.pex = opts.pex ? new PeerExchange({ chainId: opts.chainId, ...opts.pex }, { host: this.host, logger: this.log }) : undefined;
+    this.syncProtocols = new SyncProtocols(
+      {
+        chainId: opts.chainId,
+        ...(opts.commitRequestTimeoutMs !== undefined ? { timeoutMs: opts.commitRequestTimeoutMs } : {}),
+        ...(opts.blocksRequestTimeoutMs !== undefined ? { blocksTimeoutMs: opts.blocksRequestTimeoutMs } : {}),
+      },
+      {
+        host: this.host,
+        logger: this.log,
+        source: {
+          status: () => ({ base: m.blockStore.base(), height: m.blockStore.height() }),
+          blocks: (from, count) => this.loadSyncBlocks(from, count),
+          votes: (height, round) => (this.engine?.running ? this.engine.votesFor(height, round) : []),
+        },
+      },
+    );
     const mempool = m.mempool;
     this.mempool = {
       checkTx: async (tx: Uint8Array): Promise<ResponseCheckTx> => {
@@ -199,7 +227,10 @@ export class NodeNetwork implements ConsensusNetwork {
     this.rpc = this.rpcView();
   }
 
-  /** Starts the host and gossip, delivering to `engine` (which must be started). */
+  /**
+   * Starts the host and gossip, delivering to `engine`. The engine may start later (after block
+   * sync): until it runs, consensus messages are dropped and no commit catch-up is tried.
+   */
   async start(engine: ConsensusEngine): Promise<void> {
     if (this.running) return;
     this.engine = engine;
@@ -222,6 +253,7 @@ export class NodeNetwork implements ConsensusNetwork {
     });
     await this.commits.start();
     await this.pex?.start();
+    await this.syncProtocols.start();
     this.resendTimer = setInterval(() => this.resendIfStalled(), this.opts.resendIntervalMs ?? DEFAULT_RESEND_INTERVAL_MS);
     if (this.missingBlock !== null) void this.fetchMissingBlock();
     const metrics = this.m.metrics;
@@ -244,7 +276,17 @@ export class NodeNetwork implements ConsensusNetwork {
     this.gossip.stop();
     await this.pex?.stop();
     await this.commits.stop();
+    await this.syncProtocols.stop();
     await this.host.stop();
+  }
+
+  /** Block sync's view of the network: connected peers and the sync protocols. */
+  syncNetwork(): SyncNetwork {
+    return {
+      peers: () => (this.running ? this.host.peers().map((p) => p.id) : []),
+      status: (peer, signal) => this.syncProtocols.status(peer, signal),
+      blocks: (peer, from, count, signal) => this.syncProtocols.blocks(peer, from, count, signal),
+    };
   }
 
   /** Connected peers (net_info, tests). */
@@ -345,15 +387,35 @@ export class NodeNetwork implements ConsensusNetwork {
   /** Re-sends this node's messages of the current height if consensus has not moved since the last tick. */
   private resendIfStalled(): void {
     const e = this.engine;
-    if (!this.running || !e) return;
+    if (!this.running || !e?.running) return;
     const progress = `${e.height}/${e.round}/${e.step}`;
     const stalled = progress === this.lastProgress;
     this.lastProgress = progress;
-    if (!stalled || this.own.height !== e.height) return;
+    if (!stalled) return;
+    // pull what a peer holds for this round: votes gossiped before we subscribed are not re-sent by everyone
+    void this.pullVotes(e.height, e.round);
+    if (this.own.height !== e.height) return;
     const resend = ++this.resends;
     for (const p of this.own.proposals) this.gossip.publishProposal(p.proposal, p.parts, resend);
     for (const v of this.own.votes) this.gossip.publishVote(v, resend);
     this.log.debug({ height: e.height, round: e.round, step: e.step, proposals: this.own.proposals.length, votes: this.own.votes.length }, 'consensus stalled: re-sent own messages');
+  }
+
+  /** Asks one random peer for the votes of (height, round) and feeds them to consensus. */
+  private async pullVotes(height: number, round: number): Promise<void> {
+    const peers = this.host.peers();
+    if (this.pullingVotes || peers.length === 0) return;
+    this.pullingVotes = true;
+    const peer = peers[Math.floor(Math.random() * peers.length)]!.id;
+    try {
+      const votes = await this.syncProtocols.votes(peer, height, round, this.abort.signal);
+      for (const v of votes) this.engine?.receiveVote(v); // signatures are checked there
+      if (votes.length > 0) this.log.debug({ peer, height, round, votes: votes.length }, 'pulled votes from a peer');
+    } catch (e) {
+      this.log.debug({ peer, height, round, err: e instanceof Error ? e.message : String(e) }, 'votes request failed');
+    } finally {
+      this.pullingVotes = false;
+    }
   }
 
   // ---- inbound --------------------------------------------------------------------------------
@@ -468,7 +530,7 @@ export class NodeNetwork implements ConsensusNetwork {
 
   /** `from` sent a message of `height`: if that is past what we need, it has our commit. */
   private sawHeight(height: number, from: string): void {
-    if (!this.running || height <= this.neededHeight()) return;
+    if (!this.running || !this.engine?.running || height <= this.neededHeight()) return;
     const known = this.peerHeights.get(from) ?? 0;
     if (height > known) {
       this.peerHeights.delete(from);
@@ -481,7 +543,7 @@ export class NodeNetwork implements ConsensusNetwork {
     this.catchUpTimer = setTimeout(() => {
       this.catchUpTimer = null;
       // a node that was merely a moment behind has decided by now
-      if (this.running && this.neededHeight() === need) void this.catchUp();
+      if (this.running && this.engine?.running && this.neededHeight() === need) void this.catchUp();
     }, delay);
   }
 
@@ -490,7 +552,7 @@ export class NodeNetwork implements ConsensusNetwork {
     if (this.catchingUp) return;
     this.catchingUp = true;
     try {
-      while (this.running) {
+      while (this.running && this.engine?.running) {
         const need = this.neededHeight();
         const ahead = [...this.peerHeights].filter(([, h]) => h > need).sort((a, b) => b[1] - a[1]);
         if (ahead.length === 0) return;
@@ -537,6 +599,25 @@ export class NodeNetwork implements ConsensusNetwork {
       clearTimeout(timer);
       this.abort.signal.removeEventListener('abort', onAbort); // one per caught-up height otherwise
     }
+  }
+
+  /** Blocks `from`… with their seen commits (extended when stored), stopping at a gap or about the response's soft byte bound. */
+  private async loadSyncBlocks(from: number, count: number): Promise<SyncedBlock[]> {
+    const store = this.m.blockStore;
+    const out: SyncedBlock[] = [];
+    let bytes = 0;
+    const last = Math.min(from + count - 1, store.height());
+    for (let h = Math.max(from, store.base()); h === from + out.length && h <= last; h++) {
+      const block = await store.loadBlock(h);
+      const ext = block ? await store.loadExtendedCommit(h) : undefined;
+      const commit = ext ? extendedCommitToCommit(ext) : block ? await store.loadCommit(h) : undefined;
+      if (!block || !commit) break;
+      out.push({ block, commit, extendedCommit: ext ?? null });
+      // a rough size, to stop loading (encodeBlocksResponse cuts exactly)
+      bytes += 1024 + block.data.txs.reduce((n, tx) => n + tx.length + 4, 0) + 128 * commit.signatures.length;
+      if (bytes > SYNC_RESPONSE_SOFT_BYTES) break;
+    }
+    return out;
   }
 
   private async loadCommit(height: number): Promise<CommitResponse | null> {

@@ -20,6 +20,8 @@ import { EventBus, NodeEvents } from '../events/index.js';
 import { EvidencePool } from '../evidence/index.js';
 import { NodeNetwork, networkOptionsFromConfig } from './network.js';
 import { createNodeMetrics, metricsOptionsFromConfig, type NodeMetrics } from '../metrics/index.js';
+import { BlockSync } from '../sync/index.js';
+import type { RpcConsensus } from '../rpc/env.js';
 
 export class NodeError extends Error {
   override readonly name = 'NodeError';
@@ -47,6 +49,7 @@ async function openApp(config: Config, dbDir: string, logger: Logger): Promise<{
 export class TallyNode {
   private readonly closers: Closable[] = [];
   private engine: ConsensusEngine | undefined;
+  private blockSync: BlockSync | undefined;
   private rpc: RpcServer | undefined;
   private metrics: NodeMetrics | undefined;
   private fatalError: Error | undefined;
@@ -78,6 +81,11 @@ export class TallyNode {
 
   get consensus(): ConsensusEngine | undefined {
     return this.engine;
+  }
+
+  /** Block sync (undefined before the node is assembled). */
+  get sync(): BlockSync | undefined {
+    return this.blockSync;
   }
 
   /** Where /metrics is served (undefined when [instrumentation] prometheus is off). */
@@ -153,7 +161,10 @@ export class TallyNode {
     if (!config.consensus.createEmptyBlocks) logger.warn({}, 'consensus.create_empty_blocks = false is not supported yet: blocks are produced continuously');
     const c = config.consensus;
     // libp2p: gossip for consensus and txs, commits for catch-up (started after consensus, stopped before it)
-    const network = new NodeNetwork(networkOptionsFromConfig(config, genesis), { privateKey: home.nodeKey.libp2pKey(), mempool, blockStore, evidence, logger: forModule(logger, 'p2p'), metrics: metrics.p2p });
+    const network = new NodeNetwork(
+      { ...networkOptionsFromConfig(config, genesis), blocksRequestTimeoutMs: config.blocksync.requestTimeoutMs },
+      { privateKey: home.nodeKey.libp2pKey(), mempool, blockStore, evidence, logger: forModule(logger, 'p2p'), metrics: metrics.p2p },
+    );
     evidence.onEvidence((e, resend) => network.broadcastEvidence(e, resend));
     this.engine = new ConsensusEngine(
       {
@@ -184,10 +195,60 @@ export class TallyNode {
         },
       },
     );
-    await this.engine.start(state);
-    this.closers.push({ close: () => this.engine!.stop() });
-    await network.start(this.engine);
+    // the network first: block sync needs peers before consensus starts (it drops consensus
+    // messages until then); stopped after consensus and block sync
+    const engine = this.engine;
+    await network.start(engine);
     this.closers.push({ close: () => network.stop() });
+    // CometBFT's rule: no block sync for a lone validator (nobody to sync from); none without p2p either
+    const onlyUs = state.validators.size === 1 && state.validators.hasAddress(privKey.pubKey.address);
+    const b = config.blocksync;
+    const sync = new BlockSync(
+      {
+        chainId: genesis.chainId,
+        enabled: b.enable && !onlyUs && network.host.isRunning,
+        batchSize: b.blocksPerRequest,
+        maxPendingPerPeer: b.maxPendingRequestsPerPeer,
+        requestTimeoutMs: b.requestTimeoutMs,
+        switchLag: b.switchLag,
+      },
+      {
+        network: network.syncNetwork(),
+        executor,
+        blockStore,
+        consensus: engine,
+        logger: forModule(logger, 'blocksync'),
+        metrics: metrics.sync,
+        onApplied: (s) => metrics.consensus.recordState(s),
+        onFatal: (e) => this.fatal(e),
+      },
+    );
+    this.blockSync = sync;
+    await sync.start(state);
+    this.closers.push({
+      close: async () => {
+        await sync.stop();
+        await engine.stop();
+      },
+    });
+    // what the RPC reads of consensus: block sync's state while it runs
+    const rpcConsensus: RpcConsensus = {
+      get height() {
+        return engine.height;
+      },
+      get round() {
+        return engine.round;
+      },
+      get step() {
+        return engine.step;
+      },
+      get chainState() {
+        return sync.state ?? state;
+      },
+      get catchingUp() {
+        return sync.syncing;
+      },
+    };
 
     const laddr = parseTcpUrl(config.rpc.laddr);
     if (typeof laddr === 'string') throw new NodeError(`rpc.laddr: ${laddr}`); // validated at load; kept for type safety
@@ -218,7 +279,7 @@ export class TallyNode {
           app,
           mempool: network.mempool, // txs the RPC admits are gossiped
           p2p: network.rpc,
-          consensus: this.engine,
+          consensus: rpcConsensus,
           txWaiters,
           events,
           evidence,

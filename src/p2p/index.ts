@@ -67,3 +67,27 @@ export {
   type ProposalMessage,
   type CommitResponse,
 } from './messages.js';
+export { SyncProtocols, syncProtocolIds, DEFAULT_SYNC_REQUEST_TIMEOUT_MS, DEFAULT_BLOCKS_REQUEST_TIMEOUT_MS, type SyncSource, type SyncProtocolsOptions, type SyncProtocolsModules } from './sync-protocols.js';
+export {
+  MAX_BLOCKS_PER_REQUEST,
+  SYNC_RESPONSE_SOFT_BYTES,
+  MAX_BLOCKS_RESPONSE_BYTES,
+  MAX_VOTES_PER_RESPONSE,
+  MAX_VOTES_RESPONSE_BYTES,
+  encodeStatusRequest,
+  decodeStatusRequest,
+  encodeStatusResponse,
+  decodeStatusResponse,
+  encodeBlocksRequest,
+  decodeBlocksRequest,
+  encodeBlocksResponse,
+  decodeBlocksResponse,
+  encodeVotesRequest,
+  decodeVotesRequest,
+  encodeVotesResponse,
+  decodeVotesResponse,
+  type StatusResponse,
+  type BlocksRequest,
+  type SyncedBlock,
+  type VotesRequest,
+} from './sync-messages.js';

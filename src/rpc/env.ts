@@ -29,6 +29,8 @@ export interface RpcConsensus {
   readonly step: string;
   /** The state after the last committed block (validators of the height being decided). */
   readonly chainState: State;
+  /** Block sync is running (status' catching_up); absent means false. */
+  readonly catchingUp?: boolean;
 }
 
 /** A connected peer as net_info shows it. */

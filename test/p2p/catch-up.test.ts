@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { serialize } from '../../src/abci/index.js';
+import { BlockIDFlag, SignedMsgType } from '../../src/codec/index.js';
 import { KVStoreApp } from '../../src/apps/kvstore/index.js';
 import { LOOPBACK_NETWORK, ConsensusEngine } from '../../src/consensus/engine.js';
 import { BlockExecutor, handshake, stateFromGenesis } from '../../src/execution/index.js';
@@ -28,7 +29,7 @@ afterAll(async () => {
 const keys = testKeys(4);
 const genesis = testGenesis(keys, { chainId: 'catch-up-chain' });
 
-async function setup(name: string, keyIndex: number) {
+async function setup(name: string, keyIndex: number, onFatal?: (e: Error) => void) {
   const d = join(dir, name);
   const kv = await KVStoreApp.open({ dir: join(d, 'app'), syncWrites: false });
   const app = serialize(kv);
@@ -40,7 +41,7 @@ async function setup(name: string, keyIndex: number) {
   const { state } = await handshake(stateFromGenesis(genesis), { genesis, app, blockStore, stateStore, executor, logger: quiet, version: 'test' });
   const engine = new ConsensusEngine(
     { chainId: genesis.chainId, timeouts: TIMEOUTS, walPath: join(d, 'cs.wal') },
-    { executor, blockStore, signer: FileSigner.open(keys[keyIndex]!, join(d, 'pv_state.json')), network: LOOPBACK_NETWORK, logger: quiet },
+    { executor, blockStore, signer: FileSigner.open(keys[keyIndex]!, join(d, 'pv_state.json')), network: LOOPBACK_NETWORK, logger: quiet, ...(onFatal ? { onFatal } : {}) },
   );
   closers.push(async () => {
     await engine.stop();
@@ -82,5 +83,40 @@ describe('receiveCommit', () => {
     const stored = await node.blockStore.loadBlockMeta(1);
     expect(stored?.blockId.hash).toEqual(built.blockId.hash);
     expect(await node.blockStore.loadSeenCommit(1)).toEqual(commit);
+  });
+
+  test('a height decided by precommits for a block this node never got waits for the block instead of stopping', async () => {
+    const builder = await setup('builder2', 1);
+    const built = await builder.executor.createProposalBlock(builder.state, keys[1]!.pubKey.address, null, null);
+    const time = { seconds: genesis.genesisTime.seconds + 5, nanos: 0 };
+    const fatals: Error[] = [];
+    const node = await setup('node2', 3, (e) => fatals.push(e));
+    await node.engine.start(node.state);
+    // +2/3 precommits for the block arrive, but neither the proposal nor its parts
+    const commit = signCommit(genesis.chainId, builder.state.validators, keys.slice(0, 3), 1, 0, built.blockId, time);
+    commit.signatures.forEach((sig, i) => {
+      if (sig.blockIdFlag !== BlockIDFlag.Commit) return;
+      node.engine.receiveVote({
+        type: SignedMsgType.Precommit,
+        height: 1,
+        round: 0,
+        blockId: built.blockId,
+        timestamp: sig.timestamp,
+        validatorAddress: sig.validatorAddress,
+        validatorIndex: i,
+        signature: sig.signature,
+        extension: new Uint8Array(0),
+        extensionSignature: new Uint8Array(0),
+      });
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(fatals).toEqual([]);
+    expect(node.engine.running).toBe(true);
+    expect(node.engine.chainState.lastBlockHeight).toBe(0);
+    // the block comes with a peer's commit (the network's catch-up): the height is decided
+    node.engine.receiveCommit(built.block, commit);
+    await node.engine.waitForHeight(1);
+    expect((await node.blockStore.loadBlockMeta(1))?.blockId.hash).toEqual(built.blockId.hash);
+    expect(fatals).toEqual([]);
   });
 });

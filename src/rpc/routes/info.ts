@@ -72,7 +72,7 @@ export function infoRoutes(env: RpcEnv): Record<string, RpcMethod> {
             earliest_app_hash: earliestMeta ? toHex(earliestMeta.header.appHash) : '',
             earliest_block_height: String(earliest),
             earliest_block_time: formatTime(earliestMeta?.header.time ?? env.genesis.genesisTime),
-            catching_up: false,
+            catching_up: env.consensus.catchingUp ?? false,
           },
           validator_info: {
             address: toHex(addressOf(env.validatorPubKey)),
