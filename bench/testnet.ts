@@ -9,7 +9,7 @@
 //
 // Each run starts a fresh testnet and prints one JSON line. Without --concurrency it sweeps
 // 1, 64, 256 and 1024 clients (commit mode). Options: --validators --duration --concurrency
-// --tx-bytes --mode --rate --timeout-commit --warmup.
+// --tx-bytes --mode --rate --timeout-commit --create-empty-blocks --indexer --warmup.
 import '../src/polyfill/index.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -34,6 +34,8 @@ const { values: args } = parseArgs({
     mode: { type: 'string', default: 'commit' },
     rate: { type: 'string', default: '2000' },
     'timeout-commit': { type: 'string', default: '0ms' },
+    'create-empty-blocks': { type: 'string', default: 'true' },
+    indexer: { type: 'string', default: 'kv' },
     'keep-logs': { type: 'string' },
   },
   strict: true,
@@ -87,6 +89,10 @@ async function startTestnet(): Promise<Testnet> {
       String(base),
       '--consensus.timeout_commit',
       args['timeout-commit'],
+      '--consensus.create_empty_blocks',
+      args['create-empty-blocks'],
+      '--tx_index.indexer',
+      args.indexer,
       '--mempool.size',
       '100000',
       '--mempool.max_txs_bytes',
@@ -376,6 +382,8 @@ async function runOnce(concurrency: number): Promise<Record<string, unknown>> {
       nodes_cpu_pct_of_one_core: Math.round((cpuS / wallS) * 100),
       loadavg_1m: round2(loadavg()[0]!),
       timeout_commit: args['timeout-commit'],
+      create_empty_blocks: args['create-empty-blocks'] === 'true',
+      indexer: args.indexer,
       errors: r.errors,
     };
   } finally {

@@ -64,6 +64,13 @@ export interface EngineOptions {
   readonly walPath: string;
   /** Messages for the next height buffered while this one finishes (bounded). */
   readonly maxFutureMessages?: number;
+  /**
+   * consensus.create_empty_blocks (default true). When false, a height that needs no proof block
+   * starts only once the mempool has txs (txsAvailable), a peer has started it, or
+   * emptyBlocksIntervalMs has passed (0: never) — CometBFT's semantics.
+   */
+  readonly createEmptyBlocks?: boolean;
+  readonly emptyBlocksIntervalMs?: number;
 }
 
 export interface DecidedBlock {
@@ -109,6 +116,8 @@ export interface EngineModules {
   readonly onEvent?: (e: ConsensusEvent) => void;
   /** The engine cannot go on (e.g. the app hash diverged): the node must stop. */
   readonly onFatal?: (err: Error) => void;
+  /** Resolves when the mempool holds txs (at once if it does); for create_empty_blocks = false. */
+  readonly txsAvailable?: (signal: AbortSignal) => Promise<void>;
 }
 
 export class ConsensusError extends Error {
@@ -156,6 +165,8 @@ export class ConsensusEngine {
   private caughtUp: Commit | null = null;
   /** The core decided a block this node does not have yet; decide() finishes when it arrives. */
   private pendingDecision: { height: number; round: number; blockId: BlockID; commit: Commit } | null = null;
+  /** Set while the next height waits for txs (create_empty_blocks = false); aborting starts it. */
+  private waitingForTxs: AbortController | null = null;
   private lastCommit: Commit | null = null;
   private lastExtendedCommit: ExtendedCommit | null = null;
   /** Messages for the next height, re-delivered once it starts (bounded). */
@@ -233,6 +244,9 @@ export class ConsensusEngine {
   /** Safe to call again, and after a fatal error (the WAL is closed either way). */
   async stop(): Promise<void> {
     this.stopped = true;
+    const waiting = this.waitingForTxs;
+    this.waitingForTxs = null;
+    waiting?.abort();
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     await this.queue.catch(() => {});
@@ -402,6 +416,35 @@ export class ConsensusEngine {
 
   private deferToNextHeight(redeliver: () => void): void {
     if (this.future.length < (this.opts.maxFutureMessages ?? 10_000)) this.future.push(redeliver);
+    this.waitingForTxs?.abort(); // a peer started the next height (it had txs): start it too
+  }
+
+  /**
+   * After timeout_commit: start the next height, or with create_empty_blocks = false and no proof
+   * block due (the last block left the app hash as it was), wait for txs first.
+   */
+  private startNextHeight(next: number, proofNeeded: boolean): void {
+    if (this.opts.createEmptyBlocks !== false || proofNeeded || !this.m.txsAvailable) {
+      this.enqueue(async () => this.beginHeight(next, true));
+      return;
+    }
+    const wait = new AbortController();
+    this.waitingForTxs = wait;
+    const interval = this.opts.emptyBlocksIntervalMs ?? 0;
+    const timer = interval > 0 ? setTimeout(() => wait.abort(), interval) : undefined;
+    if (timer) this.timers.add(timer);
+    const begin = (): void => {
+      if (this.waitingForTxs !== wait) return; // started already
+      this.waitingForTxs = null;
+      if (timer) {
+        clearTimeout(timer);
+        this.timers.delete(timer);
+      }
+      wait.abort();
+      this.enqueue(async () => this.beginHeight(next, true));
+    };
+    wait.signal.addEventListener('abort', begin, { once: true });
+    this.m.txsAvailable(wait.signal).then(begin, () => {});
   }
 
   private async checkVote(vote: Vote): Promise<boolean> {
@@ -773,9 +816,11 @@ export class ConsensusEngine {
     this.resolveWaiters(height);
     // timeout_commit: the pause before the next height (late precommits still arrive).
     const next = nextHeight(state);
+    // a proof block: the app hash this block led to is committed in the next header (CometBFT's needProofBlock)
+    const proofNeeded = !bytesEqual(state.appHash, entry.block.header.appHash);
     const timer = setTimeout(() => {
       this.timers.delete(timer);
-      this.enqueue(async () => this.beginHeight(next, true));
+      this.startNextHeight(next, proofNeeded);
     }, this.opts.timeouts.commit);
     this.timers.add(timer);
   }

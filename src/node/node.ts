@@ -46,6 +46,27 @@ async function openApp(config: Config, dbDir: string, logger: Logger): Promise<{
   }
 }
 
+/** Resolves when `mempool` holds txs (at once if it does); rejects when `signal` aborts. */
+function txsAvailable(mempool: Mempool, signal: AbortSignal): Promise<void> {
+  if (mempool.size() > 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const done = (): void => {
+      unsubscribe();
+      signal.removeEventListener('abort', aborted);
+    };
+    const unsubscribe = mempool.onTxAvailable(() => {
+      done();
+      resolve();
+    });
+    const aborted = (): void => {
+      done();
+      reject(new Error('no longer waiting for txs'));
+    };
+    if (signal.aborted) aborted();
+    else signal.addEventListener('abort', aborted, { once: true });
+  });
+}
+
 export class TallyNode {
   private readonly closers: Closable[] = [];
   private engine: ConsensusEngine | undefined;
@@ -158,7 +179,6 @@ export class TallyNode {
     // TALLY_PRIVVAL_AUDIT_LOG: a forensic log of every signature (see FileSignerOptions).
     const auditLogPath = process.env.TALLY_PRIVVAL_AUDIT_LOG;
     const signer = FileSigner.open(privKey, home.paths.privValidatorStateFile, auditLogPath ? { auditLogPath } : {});
-    if (!config.consensus.createEmptyBlocks) logger.warn({}, 'consensus.create_empty_blocks = false is not supported yet: blocks are produced continuously');
     const c = config.consensus;
     // libp2p: gossip for consensus and txs, commits for catch-up (started after consensus, stopped before it)
     const network = new NodeNetwork(
@@ -179,9 +199,12 @@ export class TallyNode {
           precommitDelta: c.timeoutPrecommitDeltaMs,
           commit: c.timeoutCommitMs,
         },
+        createEmptyBlocks: c.createEmptyBlocks,
+        emptyBlocksIntervalMs: c.createEmptyBlocksIntervalMs,
       },
       {
         executor,
+        txsAvailable: (signal) => txsAvailable(mempool, signal),
         blockStore,
         signer: isValidator ? signer : null,
         network,
