@@ -9,7 +9,8 @@
 //
 // Each run starts a fresh testnet and prints one JSON line. Without --concurrency it sweeps
 // 1, 64, 256 and 1024 clients (commit mode). Options: --validators --duration --concurrency
-// --tx-bytes --mode --rate --timeout-commit --create-empty-blocks --indexer --warmup.
+// --tx-bytes --mode --rate --timeout-commit --create-empty-blocks --indexer --warmup, and --etcd
+// to run the etcd anchor (../shared/anchors/etcd/run.sh) with the same shape after each run.
 import '../src/polyfill/index.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -37,6 +38,9 @@ const { values: args } = parseArgs({
     'create-empty-blocks': { type: 'string', default: 'true' },
     indexer: { type: 'string', default: 'kv' },
     'keep-logs': { type: 'string' },
+    // run ../shared/anchors/etcd (a 4-member etcd cluster, same closed-loop load) after each
+    // commit-mode run and add its figures and the ratio to the line; needs etcd installed
+    etcd: { type: 'boolean', default: false },
   },
   strict: true,
 });
@@ -348,7 +352,8 @@ async function runOnce(concurrency: number): Promise<Record<string, unknown>> {
     for (const c of net.children) if (c.pid) rssMax = Math.max(rssMax, rssMb(c.pid));
   }, 500);
   try {
-    await waitForHeight(net.rpcPorts, 2, 60_000);
+    // with create_empty_blocks = false the chain waits at height 1 for the first txs
+    await waitForHeight(net.rpcPorts, args['create-empty-blocks'] === 'true' ? 2 : 1, 60_000);
     const startHeight = await latestHeight(net.rpcPorts[0]!);
     const cpu0 = net.children.map((c) => cpuTicks(c.pid!));
     const wall0 = Date.now();
@@ -392,11 +397,27 @@ async function runOnce(concurrency: number): Promise<Record<string, unknown>> {
   }
 }
 
+const ETCD_RUN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared', 'anchors', 'etcd', 'run.sh');
+
+/** The etcd anchor at the same member count, concurrency, value size and duration. */
+function runEtcd(concurrency: number): Record<string, unknown> {
+  const r = spawnSync(ETCD_RUN, [String(VALIDATORS), String(DURATION_S), String(concurrency), String(TX_BYTES)], { encoding: 'utf8', timeout: 600_000 });
+  const line = r.stdout.split('\n').find((l) => l.startsWith('{'));
+  if (r.status !== 0 || !line) throw new Error(`etcd anchor failed (${r.status}): ${r.stderr.slice(-1000)}`);
+  const e = JSON.parse(line) as { writes_per_s: number; p50_ms: number; p99_ms: number };
+  return { etcd_writes_per_s: e.writes_per_s, etcd_p50_ms: e.p50_ms, etcd_p99_ms: e.p99_ms };
+}
+
 const sweep = args.concurrency !== undefined ? args.concurrency.split(',').map(Number) : MODE === 'commit' ? [1, 64, 256, 1024] : [0];
 let failed = false;
 for (const c of sweep) {
   try {
-    console.log(JSON.stringify(await runOnce(c)));
+    const line = await runOnce(c);
+    if (args.etcd && MODE === 'commit') {
+      const etcd = runEtcd(c);
+      Object.assign(line, etcd, { tally_to_etcd: Math.round(((line.tx_per_s as number) / (etcd.etcd_writes_per_s as number)) * 100) / 100 });
+    }
+    console.log(JSON.stringify(line));
   } catch (e) {
     failed = true;
     process.stderr.write(`run with concurrency ${c} failed: ${(e as Error).stack ?? String(e)}\n`);
