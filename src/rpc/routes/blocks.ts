@@ -31,6 +31,21 @@ export function blockRoutes(env: RpcEnv): Record<string, RpcMethod> {
     const [block, meta] = await Promise.all([store.loadBlock(height), store.loadBlockMeta(height)]);
     return { block_id: blockIdToJson(meta?.blockId ?? ZERO_BLOCK_ID), block: block ? blockToJson(block) : null };
   };
+  /**
+   * The height being decided (the default) or the requested one. The next height's validators
+   * and params are stored with the state, a moment after the block store has moved on: in that
+   * moment the default falls back to the height before (whose entry is there).
+   */
+  const loadAtHeight = async <T>(p: Params, load: (height: number) => Promise<T>): Promise<{ height: number; value: T }> => {
+    const requested = heightParam(p);
+    const height = resolveHeight(env, store.height() + 1, requested);
+    try {
+      return { height, value: await storeCall(() => load(height)) };
+    } catch (e) {
+      if (requested !== undefined || height <= Math.max(1, store.base())) throw e;
+      return { height: height - 1, value: await storeCall(() => load(height - 1)) };
+    }
+  };
   const hashParam = (p: Params): Uint8Array => {
     const h = p.hash('hash');
     if (!h) throw invalidParams('hash: required');
@@ -126,8 +141,7 @@ export function blockRoutes(env: RpcEnv): Record<string, RpcMethod> {
       params: ['height', 'page', 'per_page'],
       handler: async (p) => {
         // the default is the height being decided: its set is known one block ahead
-        const height = resolveHeight(env, store.height() + 1, heightParam(p));
-        const set = await storeCall(() => env.stateStore.loadValidators(height));
+        const { height, value: set } = await loadAtHeight(p, (h) => env.stateStore.loadValidators(h));
         const all = set.validators;
         const { start, end } = pageSlice(p, perPageOf(p), all.length);
         const page = all.slice(start, end);
@@ -138,8 +152,7 @@ export function blockRoutes(env: RpcEnv): Record<string, RpcMethod> {
     consensus_params: {
       params: ['height'],
       handler: async (p) => {
-        const height = resolveHeight(env, store.height() + 1, heightParam(p));
-        const params = await storeCall(() => env.stateStore.loadConsensusParams(height));
+        const { height, value: params } = await loadAtHeight(p, (h) => env.stateStore.loadConsensusParams(h));
         return { block_height: String(height), consensus_params: consensusParamsToJson(params) };
       },
     },
