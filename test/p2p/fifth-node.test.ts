@@ -4,11 +4,11 @@
 // block hashes and app hashes as the validators at every height, and every tx queryable on it.
 import { copyFileSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { ok, startTally, type Running } from '../helpers/tally.js';
+import { freeBasePort, rpc, RPC_PORT, until } from '../helpers/testnet.js';
 
 const VALIDATORS = 4;
 
@@ -19,48 +19,14 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-async function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
-}
-
-/** A base port in 41000–44900 whose p2p ports (P+10i, five nodes) are free now. */
-async function basePort(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 41_000 + 10 * Math.floor(Math.random() * 390);
-    const ports = Array.from({ length: VALIDATORS + 1 }, (_, i) => base + 10 * i);
-    if ((await Promise.all(ports.map(portFree))).every(Boolean)) return base;
-  }
-  throw new Error('no free base port in 41000–44900');
-}
-
-async function rpc<T = Record<string, unknown>>(port: number, method: string, params: Record<string, unknown>): Promise<T> {
-  const r = await fetch(`http://127.0.0.1:${port}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) });
-  const body = (await r.json()) as { result?: T; error?: unknown };
-  if (!body.result) throw new Error(`${method}: ${JSON.stringify(body.error)}`);
-  return body.result;
-}
-
 const height = async (port: number): Promise<number> => Number((await rpc<{ sync_info: { latest_block_height: string } }>(port, 'status', {})).sync_info.latest_block_height);
 
-async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs: number, dump: () => string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${dump()}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-const RPC_PORT = /"rpc":"tcp:\/\/127\.0\.0\.1:(\d+)"[^\n]*"msg":"node started"/;
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
 
 describe('a fifth node with one seed', () => {
   test('discovers the four validators, block-syncs, and follows the chain with equal hashes', async () => {
     dir = await mkdtemp(join(tmpdir(), 'tally-fifth-'));
-    const base = await basePort();
+    const base = await freeBasePort(VALIDATORS + 1, 41_000);
     await ok(['testnet', '--validators', String(VALIDATORS), '--output', dir, '--base-port', String(base), '--consensus.timeout_commit', '100ms', '--consensus.timeout_propose', '1s']);
     const procs: Running[] = [];
     const dump = (): string => procs.map((r, i) => `--- node${i}:\n${r.output().split('\n').slice(-12).join('\n')}`).join('\n');

@@ -3,12 +3,12 @@
 // 127.0.0.1), commit the same blocks, and a tx sent to one node's RPC is committed and
 // queryable on another. All stop cleanly on SIGTERM.
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { toHex } from '../../src/codec/index.js';
 import { ok, startTally, type Running } from '../helpers/tally.js';
+import { freeBasePort, logLines as jsonLines, rpc, RPC_PORT, until } from '../helpers/testnet.js';
 
 const VALIDATORS = 4;
 const TARGET = 5;
@@ -21,23 +21,7 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-async function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
-}
-
-/** A base port in 41000–44900 whose p2p ports (P+10i) are free now. */
-async function basePort(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 41_000 + 10 * Math.floor(Math.random() * 390);
-    const ports = Array.from({ length: VALIDATORS }, (_, i) => base + 10 * i);
-    if ((await Promise.all(ports.map(portFree))).every(Boolean)) return base;
-  }
-  throw new Error('no free base port in 41000–44900');
-}
+const logLines = (r: Running): LogLine[] => jsonLines<LogLine>(r);
 
 interface LogLine {
   readonly msg?: string;
@@ -47,19 +31,6 @@ interface LogLine {
   readonly level?: string;
 }
 
-function logLines(r: Running): LogLine[] {
-  const out: LogLine[] = [];
-  for (const line of r.output().split('\n')) {
-    if (!line.startsWith('{')) continue;
-    try {
-      out.push(JSON.parse(line) as LogLine);
-    } catch {
-      // a line still being written
-    }
-  }
-  return out;
-}
-
 /** Height → block hash, from the "committed block" log lines. */
 function committed(r: Running): Map<number, string> {
   const m = new Map<number, string>();
@@ -67,29 +38,14 @@ function committed(r: Running): Map<number, string> {
   return m;
 }
 
-async function rpc(port: number, method: string, params: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const r = await fetch(`http://127.0.0.1:${port}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) });
-  const body = (await r.json()) as { result?: Record<string, unknown>; error?: unknown };
-  if (!body.result) throw new Error(`${method}: ${JSON.stringify(body.error)}`);
-  return body.result;
-}
-
-async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs: number, dump: () => string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${dump()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 describe('a four-validator testnet in four processes', () => {
   test('reaches consensus over libp2p; a tx sent to one node is queryable on another', async () => {
     dir = await mkdtemp(join(tmpdir(), 'tally-testnet-'));
-    const base = await basePort();
+    const base = await freeBasePort(VALIDATORS, 41_000);
     await ok(['testnet', '--validators', String(VALIDATORS), '--output', dir, '--base-port', String(base), '--consensus.timeout_commit', '200ms']);
     for (let i = 0; i < VALIDATORS; i++) running.push(startTally(['start', '--home', join(dir, `node${i}`), '--log_format', 'json', '--rpc.laddr', 'tcp://127.0.0.1:0']));
     const dump = (): string => running.map((r, i) => `--- node${i}:\n${r.output().split('\n').slice(-15).join('\n')}`).join('\n');
-    const rpcPorts = await Promise.all(running.map(async (r) => Number((await r.waitFor(/"rpc":"tcp:\/\/127\.0\.0\.1:(\d+)"[^\n]*"msg":"node started"/, 30_000))[1])));
+    const rpcPorts = await Promise.all(running.map(async (r) => Number((await r.waitFor(RPC_PORT, 30_000))[1])));
 
     // every node commits; where two nodes committed the same height, the block is the same
     await until(`height ${TARGET} on every node`, () => running.every((r) => committed(r).has(TARGET)), 30_000, dump);

@@ -5,11 +5,11 @@
 // app hashes at every height they all have.
 import { writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { ok, startTally, type Running } from '../helpers/tally.js';
+import { freeBasePort, logLines as jsonLines, rpc, RPC_PORT, until } from '../helpers/testnet.js';
 
 const VALIDATORS = 4;
 const MISSED = 6;
@@ -24,23 +24,7 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-async function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
-}
-
-/** A base port in 45000–48900 whose p2p ports (P+10i) are free now. */
-async function basePort(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 45_000 + 10 * Math.floor(Math.random() * 390);
-    const ports = Array.from({ length: VALIDATORS }, (_, i) => base + 10 * i);
-    if ((await Promise.all(ports.map(portFree))).every(Boolean)) return base;
-  }
-  throw new Error('no free base port in 45000–48900');
-}
+const logLines = (r: Running): LogLine[] => jsonLines<LogLine>(r);
 
 interface LogLine {
   readonly msg?: string;
@@ -51,19 +35,6 @@ interface LogLine {
   readonly level?: string;
 }
 
-function logLines(r: Running): LogLine[] {
-  const out: LogLine[] = [];
-  for (const line of r.output().split('\n')) {
-    if (!line.startsWith('{')) continue;
-    try {
-      out.push(JSON.parse(line) as LogLine);
-    } catch {
-      // a line still being written
-    }
-  }
-  return out;
-}
-
 /** The highest height this process committed through consensus. */
 function top(r: Running): number {
   let h = 0;
@@ -71,27 +42,10 @@ function top(r: Running): number {
   return h;
 }
 
-async function rpc(port: number, method: string, params: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const r = await fetch(`http://127.0.0.1:${port}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) });
-  const body = (await r.json()) as { result?: Record<string, unknown>; error?: unknown };
-  if (!body.result) throw new Error(`${method}: ${JSON.stringify(body.error)}`);
-  return body.result;
-}
-
-async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs: number, dump: () => string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${dump()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-const RPC_PORT = /"rpc":"tcp:\/\/127\.0\.0\.1:(\d+)"[^\n]*"msg":"node started"/;
-
 describe('a validator killed with SIGKILL and restarted', () => {
   test('block-syncs what it missed and rejoins consensus', async () => {
     dir = await mkdtemp(join(tmpdir(), 'tally-sync-e2e-'));
-    const base = await basePort();
+    const base = await freeBasePort(VALIDATORS, 45_000);
     await ok(['testnet', '--validators', String(VALIDATORS), '--output', dir, '--base-port', String(base), '--consensus.timeout_commit', '100ms', '--consensus.timeout_propose', '1s']);
     const start = (i: number): Running => startTally(['start', '--home', join(dir, `node${i}`), '--log_format', 'json', '--rpc.laddr', 'tcp://127.0.0.1:0']);
     const procs: Running[] = [];
