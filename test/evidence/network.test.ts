@@ -5,40 +5,25 @@
 // conflict, their pools turn it into evidence once the height is committed, a proposer puts it
 // in a block, and every node commits that block and tells its app. Then evidence given to one
 // node's pool (as broadcast_evidence does) reaches the others by gossip and is committed too.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateKeyPair } from '@libp2p/crypto/keys';
-import type { PrivateKey } from '@libp2p/interface';
-import { peerIdFromPrivateKey } from '@libp2p/peer-id';
-import { afterAll, describe, expect, test } from 'vitest';
-import { MisbehaviorType, serialize } from '../../src/abci/index.js';
+import { describe, expect, test } from 'vitest';
+import { MisbehaviorType } from '../../src/abci/index.js';
 import { toHex, type Block, type DuplicateVoteEvidence } from '../../src/codec/index.js';
 import { ConsensusEngine } from '../../src/consensus/engine.js';
 import { EvidencePool, evidenceKey } from '../../src/evidence/index.js';
-import { BlockExecutor, handshake, stateFromGenesis } from '../../src/execution/index.js';
-import { Mempool } from '../../src/mempool/index.js';
 import { NodeNetwork } from '../../src/node/network.js';
 import { FileSigner } from '../../src/privval/index.js';
-import { BlockStore, StateStore } from '../../src/store/index.js';
+import type { BlockStore } from '../../src/store/index.js';
 import { testGenesis, testKeys } from '../helpers/chain.js';
-import { freePorts } from '../p2p/ports.js';
+import { NETWORK_TEST_TIMEOUTS, openChainParts, peerSetup, pollUntil, scratchDir, testLogger, testNetworkOptions, type TestLogger } from '../helpers/libp2p-chain.js';
 import { RecordingApp, conflictingVotes } from './helpers.js';
 
-type Log = (o: object, m: string) => void;
-const nop: Log = () => {};
-const quiet = { info: nop, warn: nop, debug: nop, error: nop };
-// EVIDENCE_TEST_LOG=1 prints each node's info/warn/error lines
-const print = (i: number, level: string) => (o: object, m: string): void => console.log(`[${i}] ${level} ${m} ${JSON.stringify(o)}`);
-const logFor = (i: number): typeof quiet => (process.env.EVIDENCE_TEST_LOG ? { debug: nop, info: print(i, 'info'), warn: print(i, 'WARN'), error: print(i, 'ERROR') } : quiet);
-const TIMEOUTS = { propose: 1000, proposeDelta: 200, prevote: 300, prevoteDelta: 100, precommit: 300, precommitDelta: 100, commit: 50 };
+// EVIDENCE_TEST_LOG=1 prints each node's info/warn/error lines, EVIDENCE_TEST_LOG=debug debug lines too
+const logFor = (i: number): TestLogger => testLogger('EVIDENCE_TEST_LOG', i);
+/** Polls every 50 ms. */
+const until = (what: string, cond: () => boolean | Promise<boolean>, timeoutMs: number, tick?: () => void): Promise<void> => pollUntil(what, cond, timeoutMs, 50, tick);
 
-const dir = mkdtempSync(join(tmpdir(), 'tally-evidence-net-'));
-const closers: (() => Promise<void>)[] = [];
-afterAll(async () => {
-  for (const c of closers.reverse()) await c();
-  rmSync(dir, { recursive: true, force: true });
-});
+const { dir, closers } = scratchDir('tally-evidence-net-');
 
 interface TestNode {
   engine: ConsensusEngine;
@@ -47,15 +32,6 @@ interface TestNode {
   pool: EvidencePool;
   app: RecordingApp;
   reports: number;
-}
-
-async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs: number, tick?: () => void): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    tick?.();
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** The first block (height, block) of `n` that holds evidence matching `pred`, if any. */
@@ -71,39 +47,29 @@ describe('evidence over libp2p', () => {
   test('a double-signing validator is caught by consensus, and its evidence is committed on every node', async () => {
     const keys = testKeys(4);
     const genesis = testGenesis(keys, { chainId: 'evidence-net-chain' });
-    const nodeKeys: PrivateKey[] = await Promise.all(keys.map(() => generateKeyPair('Ed25519')));
-    const ports = await freePorts(4);
-    const addrs = nodeKeys.map((k, i) => `/ip4/127.0.0.1/tcp/${ports[i]}/p2p/${peerIdFromPrivateKey(k).toString()}`);
+    const { nodeKeys, ports, addrs } = await peerSetup(4);
     const fatals: Error[] = [];
     const nodes: TestNode[] = [];
 
     for (let i = 0; i < 4; i++) {
       const d = join(dir, `node${i}`);
       const app = new RecordingApp();
-      const blockStore = new BlockStore({ path: join(d, 'blocks'), sync: false });
-      const stateStore = new StateStore({ path: join(d, 'state'), sync: false });
-      await blockStore.open();
-      await stateStore.open();
-      const pool = new EvidencePool({ chainId: genesis.chainId, path: join(d, 'evidence'), sync: false, rebroadcastIntervalMs: 500 }, { stateStore, blockStore, logger: logFor(i) });
-      await pool.open();
-      const mempool = new Mempool({}, { app: serialize(app) });
-      const executor = new BlockExecutor({ app: serialize(app), blockStore, stateStore, mempool, evidence: pool, logger: logFor(i) });
-      const { state } = await handshake(stateFromGenesis(genesis), { genesis, app: serialize(app), blockStore, stateStore, executor, logger: quiet, version: 'test' });
-      await pool.start(state);
-      const network = new NodeNetwork(
-        {
-          chainId: genesis.chainId,
-          host: { listen: [`/ip4/127.0.0.1/tcp/${ports[i]}`], persistentPeers: addrs.filter((_, j) => j !== i), redialBaseMs: 100, redialMaxMs: 1000 },
-          maxTxBytes: 1024 * 1024,
-          broadcastTxs: true,
-          catchUpDelayMs: 300,
+      let pool!: EvidencePool;
+      const { blockStore, mempool, executor, state, close } = await openChainParts(d, genesis, {
+        app,
+        logger: logFor(i),
+        evidence: async ({ stateStore, blockStore }) => {
+          pool = new EvidencePool({ chainId: genesis.chainId, path: join(d, 'evidence'), sync: false, rebroadcastIntervalMs: 500 }, { stateStore, blockStore, logger: logFor(i) });
+          await pool.open();
+          return pool;
         },
-        { privateKey: nodeKeys[i]!, mempool, blockStore, evidence: pool, logger: logFor(i) },
-      );
+      });
+      await pool.start(state);
+      const network = new NodeNetwork(testNetworkOptions(genesis.chainId, i, ports, addrs), { privateKey: nodeKeys[i]!, mempool, blockStore, evidence: pool, logger: logFor(i) });
       pool.onEvidence((e, resend) => network.broadcastEvidence(e, resend));
       const node: TestNode = { engine: undefined as unknown as ConsensusEngine, network, blockStore, pool, app, reports: 0 };
       node.engine = new ConsensusEngine(
-        { chainId: genesis.chainId, timeouts: TIMEOUTS, walPath: join(d, 'cs.wal') },
+        { chainId: genesis.chainId, timeouts: NETWORK_TEST_TIMEOUTS, walPath: join(d, 'cs.wal') },
         {
           executor,
           blockStore,
@@ -123,10 +89,7 @@ describe('evidence over libp2p', () => {
       closers.push(async () => {
         await network.stop();
         await node.engine.stop();
-        await mempool.stop();
-        await pool.stop();
-        await blockStore.close();
-        await stateStore.close();
+        await close();
       });
     }
 

@@ -3,54 +3,27 @@
 // gossips votes of the current height whose signatures are wrong. Validator 0 bans both (logged
 // with the reason, counted), disconnects them, refuses their redials, and the chain keeps
 // committing. No validator is blamed for anything (signatures are checked before forwarding).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateKeyPair } from '@libp2p/crypto/keys';
-import type { PrivateKey } from '@libp2p/interface';
-import { peerIdFromPrivateKey } from '@libp2p/peer-id';
-import { afterAll, describe, expect, test } from 'vitest';
-import { serialize } from '../../src/abci/index.js';
-import { KVStoreApp } from '../../src/apps/kvstore/index.js';
+import { describe, expect, test } from 'vitest';
 import { SignedMsgType, ZERO_BLOCK_ID, type Vote } from '../../src/codec/index.js';
 import { ConsensusEngine } from '../../src/consensus/engine.js';
-import { BlockExecutor, handshake, stateFromGenesis } from '../../src/execution/index.js';
-import { Mempool } from '../../src/mempool/index.js';
 import { NodeNetwork } from '../../src/node/network.js';
 import { P2PHost, encodeVoteMessage, gossipsubOptions, topicsFor } from '../../src/p2p/index.js';
 import { FileSigner } from '../../src/privval/index.js';
-import { BlockStore, StateStore } from '../../src/store/index.js';
 import { testGenesis, testKeys } from '../helpers/chain.js';
-import { freePorts } from './ports.js';
+import { NETWORK_TEST_TIMEOUTS, QUIET, openChainParts, peerSetup, pollUntil, scratchDir, testNetworkOptions } from '../helpers/libp2p-chain.js';
 
-type Log = (o: object, m: string) => void;
-const nop: Log = () => {};
-const TIMEOUTS = { propose: 1000, proposeDelta: 200, prevote: 300, prevoteDelta: 100, precommit: 300, precommitDelta: 100, commit: 50 };
+const { dir, closers } = scratchDir('tally-p2p-bans-');
 
-const dir = mkdtempSync(join(tmpdir(), 'tally-p2p-bans-'));
-const closers: (() => Promise<void>)[] = [];
-afterAll(async () => {
-  for (const c of closers.reverse()) await c();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-async function until(what: string, cond: () => boolean, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+/** Polls every 20 ms. */
+const until = (what: string, cond: () => boolean, timeoutMs: number): Promise<void> => pollUntil(what, cond, timeoutMs, 20);
 
 describe('bans on a running network of four validators', () => {
   test('a peer gossiping garbage and one gossiping votes with invalid signatures are banned; the chain goes on', async () => {
     const CHAIN = 'p2p-bans-chain';
     const keys = testKeys(4);
     const genesis = testGenesis(keys, { chainId: CHAIN });
-    const nodeKeys: PrivateKey[] = await Promise.all(Array.from({ length: 6 }, () => generateKeyPair('Ed25519')));
-    const ports = await freePorts(6);
-    const addrs = nodeKeys.map((k, i) => `/ip4/127.0.0.1/tcp/${ports[i]}/p2p/${peerIdFromPrivateKey(k).toString()}`);
-    const ids = nodeKeys.map((k) => peerIdFromPrivateKey(k).toString());
+    const { nodeKeys, ports, ids, addrs } = await peerSetup(6);
 
     const fatals: Error[] = [];
     const bans: { node: number; reason: string }[] = [];
@@ -58,37 +31,19 @@ describe('bans on a running network of four validators', () => {
     const nodes: { engine: ConsensusEngine; network: NodeNetwork }[] = [];
     for (let i = 0; i < 4; i++) {
       const d = join(dir, `node${i}`);
-      const kv = await KVStoreApp.open({ dir: join(d, 'app'), syncWrites: false });
-      const app = serialize(kv);
-      const blockStore = new BlockStore({ path: join(d, 'blocks'), sync: false });
-      const stateStore = new StateStore({ path: join(d, 'state'), sync: false });
-      await blockStore.open();
-      await stateStore.open();
-      const mempool = new Mempool({}, { app });
-      const quiet = { info: nop, debug: nop, error: nop, warn: nop };
-      const executor = new BlockExecutor({ app, blockStore, stateStore, mempool, logger: quiet });
-      const { state } = await handshake(stateFromGenesis(genesis), { genesis, app, blockStore, stateStore, executor, logger: quiet, version: 'test' });
-      const logger = { ...quiet, warn: (o: object, m: string) => (m === 'peer banned' ? banLines.push({ node: i, fields: o as Record<string, unknown> }) : undefined) };
-      const network = new NodeNetwork(
-        {
-          chainId: CHAIN,
-          host: { listen: [`/ip4/127.0.0.1/tcp/${ports[i]}`], persistentPeers: addrs.slice(0, 4).filter((_, j) => j !== i), redialBaseMs: 100, redialMaxMs: 1000, scores: { banDurationMs: 60_000 } },
-          maxTxBytes: 1024 * 1024,
-          broadcastTxs: true,
-          catchUpDelayMs: 300,
-          pex: { intervalMs: 1000 },
-        },
-        {
-          privateKey: nodeKeys[i]!,
-          mempool,
-          blockStore,
-          logger,
-          metrics: { peers: () => {}, messageReceived: () => {}, messageSent: () => {}, peerBanned: (reason) => bans.push({ node: i, reason }) },
-        },
-      );
+      const { blockStore, mempool, executor, state, close } = await openChainParts(d, genesis);
+      const logger = { ...QUIET, warn: (o: object, m: string) => (m === 'peer banned' ? banLines.push({ node: i, fields: o as Record<string, unknown> }) : undefined) };
+      // the validators are each other's persistent peers (not the two misbehaving hosts)
+      const network = new NodeNetwork(testNetworkOptions(CHAIN, i, ports, addrs.slice(0, 4), { host: { scores: { banDurationMs: 60_000 } }, pex: { intervalMs: 1000 } }), {
+        privateKey: nodeKeys[i]!,
+        mempool,
+        blockStore,
+        logger,
+        metrics: { peers: () => {}, messageReceived: () => {}, messageSent: () => {}, peerBanned: (reason) => bans.push({ node: i, reason }) },
+      });
       const engine = new ConsensusEngine(
-        { chainId: CHAIN, timeouts: TIMEOUTS, walPath: join(d, 'cs.wal') },
-        { executor, blockStore, signer: FileSigner.open(keys[i]!, join(d, 'pv_state.json')), network, logger: quiet, onFatal: (e) => fatals.push(e) },
+        { chainId: CHAIN, timeouts: NETWORK_TEST_TIMEOUTS, walPath: join(d, 'cs.wal') },
+        { executor, blockStore, signer: FileSigner.open(keys[i]!, join(d, 'pv_state.json')), network, logger: QUIET, onFatal: (e) => fatals.push(e) },
       );
       await engine.start(state);
       await network.start(engine);
@@ -96,10 +51,7 @@ describe('bans on a running network of four validators', () => {
       closers.push(async () => {
         await network.stop();
         await engine.stop();
-        await mempool.stop();
-        await blockStore.close();
-        await stateStore.close();
-        await kv.close();
+        await close();
       });
     }
     await until('height 2 everywhere', () => fatals.length > 0 || nodes.every((n) => n.engine.chainState.lastBlockHeight >= 2), 30_000);

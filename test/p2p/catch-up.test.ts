@@ -1,53 +1,32 @@
 // ConsensusEngine.receiveCommit, the engine side of catch-up: a commit from a peer is verified
 // against the height's validators before the node decides with it; a forged or mismatched one
 // changes nothing; a valid one decides the height and is what the node stores as its seen commit.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, test } from 'vitest';
-import { serialize } from '../../src/abci/index.js';
+import { describe, expect, test } from 'vitest';
 import { BlockIDFlag, SignedMsgType } from '../../src/codec/index.js';
-import { KVStoreApp } from '../../src/apps/kvstore/index.js';
 import { LOOPBACK_NETWORK, ConsensusEngine } from '../../src/consensus/engine.js';
-import { BlockExecutor, handshake, stateFromGenesis } from '../../src/execution/index.js';
 import { FileSigner } from '../../src/privval/index.js';
-import { BlockStore, StateStore } from '../../src/store/index.js';
 import { signCommit, testGenesis, testKeys } from '../helpers/chain.js';
+import { QUIET, openChainParts, scratchDir } from '../helpers/libp2p-chain.js';
 
-const nop = (): void => {};
-const quiet = { info: nop, warn: nop, debug: nop, error: nop };
 // long timeouts: the lone validator of four never decides by itself during the test
 const TIMEOUTS = { propose: 60_000, proposeDelta: 0, prevote: 60_000, prevoteDelta: 0, precommit: 60_000, precommitDelta: 0, commit: 10 };
 
-const dir = mkdtempSync(join(tmpdir(), 'tally-catchup-'));
-const closers: (() => Promise<void>)[] = [];
-afterAll(async () => {
-  for (const c of closers.reverse()) await c();
-  rmSync(dir, { recursive: true, force: true });
-});
+const { dir, closers } = scratchDir('tally-catchup-');
 
 const keys = testKeys(4);
 const genesis = testGenesis(keys, { chainId: 'catch-up-chain' });
 
 async function setup(name: string, keyIndex: number, onFatal?: (e: Error) => void) {
   const d = join(dir, name);
-  const kv = await KVStoreApp.open({ dir: join(d, 'app'), syncWrites: false });
-  const app = serialize(kv);
-  const blockStore = new BlockStore({ path: join(d, 'blocks'), sync: false });
-  const stateStore = new StateStore({ path: join(d, 'state'), sync: false });
-  await blockStore.open();
-  await stateStore.open();
-  const executor = new BlockExecutor({ app, blockStore, stateStore, logger: quiet });
-  const { state } = await handshake(stateFromGenesis(genesis), { genesis, app, blockStore, stateStore, executor, logger: quiet, version: 'test' });
+  const { blockStore, executor, state, close } = await openChainParts(d, genesis, { mempool: false });
   const engine = new ConsensusEngine(
     { chainId: genesis.chainId, timeouts: TIMEOUTS, walPath: join(d, 'cs.wal') },
-    { executor, blockStore, signer: FileSigner.open(keys[keyIndex]!, join(d, 'pv_state.json')), network: LOOPBACK_NETWORK, logger: quiet, ...(onFatal ? { onFatal } : {}) },
+    { executor, blockStore, signer: FileSigner.open(keys[keyIndex]!, join(d, 'pv_state.json')), network: LOOPBACK_NETWORK, logger: QUIET, ...(onFatal ? { onFatal } : {}) },
   );
   closers.push(async () => {
     await engine.stop();
-    await blockStore.close();
-    await stateStore.close();
-    await kv.close();
+    await close();
   });
   return { engine, executor, blockStore, state };
 }

@@ -2,43 +2,21 @@
 // gossip for proposals, votes and txs; the commit protocol for catch-up). Three start and make
 // blocks; a tx given to one node's RPC-facing mempool is gossiped and committed; then the fourth
 // starts late, catches up through peers' commits, and takes part in consensus again.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateKeyPair } from '@libp2p/crypto/keys';
-import type { PrivateKey } from '@libp2p/interface';
-import { peerIdFromPrivateKey } from '@libp2p/peer-id';
-import { afterAll, describe, expect, test } from 'vitest';
-import { serialize } from '../../src/abci/index.js';
-import { KVStoreApp } from '../../src/apps/kvstore/index.js';
+import { describe, expect, test } from 'vitest';
 import { toHex } from '../../src/codec/index.js';
 import { ConsensusEngine } from '../../src/consensus/engine.js';
-import { BlockExecutor, handshake, stateFromGenesis } from '../../src/execution/index.js';
-import { Mempool } from '../../src/mempool/index.js';
 import { NodeNetwork } from '../../src/node/network.js';
 import { FileSigner } from '../../src/privval/index.js';
-import { BlockStore, StateStore } from '../../src/store/index.js';
+import type { BlockStore } from '../../src/store/index.js';
 import { testGenesis, testKeys } from '../helpers/chain.js';
-import { freePorts } from './ports.js';
+import { NETWORK_TEST_TIMEOUTS, openChainParts, peerSetup, pollUntil, scratchDir, testLogger, testNetworkOptions, type TestLogger } from '../helpers/libp2p-chain.js';
 
-type Log = (o: object, m: string) => void;
-const nop: Log = () => {};
-const quiet = { info: nop, warn: nop, debug: nop, error: nop };
 // P2P_TEST_LOG=1 prints each node's info/warn/error lines, P2P_TEST_LOG=debug debug lines too
-const print = (i: number, level: string) => (o: object, m: string): void => console.log(`[${i}] ${level} ${m} ${JSON.stringify(o)}`);
-const logFor = (i: number): typeof quiet =>
-  process.env.P2P_TEST_LOG
-    ? { debug: process.env.P2P_TEST_LOG === 'debug' ? print(i, 'debug') : () => {}, info: print(i, 'info'), warn: print(i, 'WARN'), error: print(i, 'ERROR') }
-    : quiet;
-const TIMEOUTS = { propose: 1000, proposeDelta: 200, prevote: 300, prevoteDelta: 100, precommit: 300, precommitDelta: 100, commit: 50 };
+const logFor = (i: number): TestLogger => testLogger('P2P_TEST_LOG', i);
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 
-const dir = mkdtempSync(join(tmpdir(), 'tally-p2p-net-'));
-const closers: (() => Promise<void>)[] = [];
-afterAll(async () => {
-  for (const c of closers.reverse()) await c();
-  rmSync(dir, { recursive: true, force: true });
-});
+const { dir, closers } = scratchDir('tally-p2p-net-');
 
 interface TestNode {
   engine: ConsensusEngine;
@@ -47,47 +25,20 @@ interface TestNode {
   start(): Promise<void>;
 }
 
-async function until(what: string, cond: () => boolean, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 describe('four validators over libp2p on 127.0.0.1', () => {
   test('agree on blocks, gossip a tx to commit, and a late validator catches up and joins', async () => {
     const keys = testKeys(4);
     const genesis = testGenesis(keys, { chainId: 'p2p-net-chain' });
-    const nodeKeys: PrivateKey[] = await Promise.all(keys.map(() => generateKeyPair('Ed25519')));
-    const ports = await freePorts(4);
-    const addrs = nodeKeys.map((k, i) => `/ip4/127.0.0.1/tcp/${ports[i]}/p2p/${peerIdFromPrivateKey(k).toString()}`);
+    const { nodeKeys, ports, addrs } = await peerSetup(4);
 
     const nodes: TestNode[] = [];
     const fatals: Error[] = [];
     for (let i = 0; i < 4; i++) {
       const d = join(dir, `node${i}`);
-      const kv = await KVStoreApp.open({ dir: join(d, 'app'), syncWrites: false });
-      const app = serialize(kv);
-      const blockStore = new BlockStore({ path: join(d, 'blocks'), sync: false });
-      const stateStore = new StateStore({ path: join(d, 'state'), sync: false });
-      await blockStore.open();
-      await stateStore.open();
-      const mempool = new Mempool({}, { app });
-      const executor = new BlockExecutor({ app, blockStore, stateStore, mempool, logger: quiet });
-      const { state } = await handshake(stateFromGenesis(genesis), { genesis, app, blockStore, stateStore, executor, logger: quiet, version: 'test' });
-      const network = new NodeNetwork(
-        {
-          chainId: genesis.chainId,
-          host: { listen: [`/ip4/127.0.0.1/tcp/${ports[i]}`], persistentPeers: addrs.filter((_, j) => j !== i), redialBaseMs: 100, redialMaxMs: 1000 },
-          maxTxBytes: 1024 * 1024,
-          broadcastTxs: true,
-          catchUpDelayMs: 300,
-        },
-        { privateKey: nodeKeys[i]!, mempool, blockStore, logger: logFor(i) },
-      );
+      const { blockStore, mempool, executor, state, close } = await openChainParts(d, genesis);
+      const network = new NodeNetwork(testNetworkOptions(genesis.chainId, i, ports, addrs), { privateKey: nodeKeys[i]!, mempool, blockStore, logger: logFor(i) });
       const engine = new ConsensusEngine(
-        { chainId: genesis.chainId, timeouts: TIMEOUTS, walPath: join(d, 'cs.wal') },
+        { chainId: genesis.chainId, timeouts: NETWORK_TEST_TIMEOUTS, walPath: join(d, 'cs.wal') },
         { executor, blockStore, signer: FileSigner.open(keys[i]!, join(d, 'pv_state.json')), network, logger: logFor(i), onFatal: (e) => fatals.push(e) },
       );
       nodes.push({
@@ -102,16 +53,13 @@ describe('four validators over libp2p on 127.0.0.1', () => {
       closers.push(async () => {
         await network.stop();
         await engine.stop();
-        await mempool.stop();
-        await blockStore.close();
-        await stateStore.close();
-        await kv.close();
+        await close();
       });
     }
 
     const first = nodes.slice(0, 3);
     for (const n of first) await n.start();
-    await until('three validators at height 3', () => fatals.length > 0 || first.every((n) => n.engine.chainState.lastBlockHeight >= 3), 30_000);
+    await pollUntil('three validators at height 3', () => fatals.length > 0 || first.every((n) => n.engine.chainState.lastBlockHeight >= 3), 30_000);
     expect(fatals.map((e) => e.message)).toEqual([]);
 
     // a tx through node 0's RPC-facing mempool is gossiped; whoever proposes next includes it
@@ -137,7 +85,7 @@ describe('four validators over libp2p on 127.0.0.1', () => {
     const ahead = Math.max(...first.map((n) => n.engine.chainState.lastBlockHeight));
     const late = nodes[3]!;
     await late.start();
-    await until('the late node to catch up', () => late.engine.chainState.lastBlockHeight >= ahead, 30_000);
+    await pollUntil('the late node to catch up', () => late.engine.chainState.lastBlockHeight >= ahead, 30_000);
     // …and then goes on with the others: four more heights with everyone
     const target = ahead + 4;
     await Promise.all(nodes.map((n) => n.engine.waitForHeight(target)));

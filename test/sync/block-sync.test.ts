@@ -2,59 +2,33 @@
 // blocks come from several peers, a peer whose commits do not verify is dropped and reported,
 // the synced node ends with the same blocks and app hashes, consensus starts once caught up,
 // and a node whose consensus falls behind goes back to block sync by itself.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, test } from 'vitest';
-import { serialize } from '../../src/abci/index.js';
-import { KVStoreApp } from '../../src/apps/kvstore/index.js';
+import { describe, expect, test } from 'vitest';
 import { toHex } from '../../src/codec/index.js';
 import { LOOPBACK_NETWORK, ConsensusEngine } from '../../src/consensus/engine.js';
-import { BlockExecutor, handshake, stateFromGenesis } from '../../src/execution/index.js';
 import { FileSigner } from '../../src/privval/index.js';
-import { BlockStore, StateStore, extendedCommitToCommit, type State } from '../../src/store/index.js';
+import { extendedCommitToCommit, type BlockStore, type State } from '../../src/store/index.js';
 import { BlockSync, type ConsensusControl, type SyncBlock, type SyncNetwork } from '../../src/sync/index.js';
 import { testGenesis, testKeys } from '../helpers/chain.js';
+import { QUIET, openChainParts, pollUntil, scratchDir } from '../helpers/libp2p-chain.js';
 
 const nop = (): void => {};
-const quiet = { info: nop, warn: nop, debug: nop, error: nop };
 const TIMEOUTS = { propose: 1000, proposeDelta: 0, prevote: 1000, prevoteDelta: 0, precommit: 1000, precommitDelta: 0, commit: 5 };
 
-const dir = mkdtempSync(join(tmpdir(), 'tally-blocksync-'));
-const closers: (() => Promise<void>)[] = [];
-afterAll(async () => {
-  for (const c of closers.reverse()) await c();
-  rmSync(dir, { recursive: true, force: true });
-});
+const { dir, closers } = scratchDir('tally-blocksync-');
 
 const keys = testKeys(1);
 const genesis = testGenesis(keys, { chainId: 'block-sync-chain' });
 
 async function stores(name: string) {
   const d = join(dir, name);
-  const kv = await KVStoreApp.open({ dir: join(d, 'app'), syncWrites: false });
-  const app = serialize(kv);
-  const blockStore = new BlockStore({ path: join(d, 'blocks'), sync: false });
-  const stateStore = new StateStore({ path: join(d, 'state'), sync: false });
-  await blockStore.open();
-  await stateStore.open();
-  const executor = new BlockExecutor({ app, blockStore, stateStore, logger: quiet });
-  const { state } = await handshake(stateFromGenesis(genesis), { genesis, app, blockStore, stateStore, executor, logger: quiet, version: 'test' });
-  closers.push(async () => {
-    await blockStore.close();
-    await stateStore.close();
-    await kv.close();
-  });
+  const { blockStore, stateStore, executor, state, close } = await openChainParts(d, genesis, { mempool: false });
+  closers.push(close);
   return { d, blockStore, stateStore, executor, state };
 }
 
-async function until(what: string, cond: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+/** Polls every 20 ms. */
+const until = (what: string, cond: () => boolean, timeoutMs = 30_000): Promise<void> => pollUntil(what, cond, timeoutMs, 20);
 
 /** Peers that serve `source`'s store; "evil" corrupts every commit it sends. */
 function fakeNetwork(source: BlockStore, peers: string[]) {
@@ -105,7 +79,7 @@ describe('BlockSync with fake peers over a real chain', () => {
     const src = await stores('source');
     const producer = new ConsensusEngine(
       { chainId: genesis.chainId, timeouts: TIMEOUTS, walPath: join(src.d, 'cs.wal') },
-      { executor: src.executor, blockStore: src.blockStore, signer: FileSigner.open(keys[0]!, join(src.d, 'pv_state.json')), network: LOOPBACK_NETWORK, logger: quiet },
+      { executor: src.executor, blockStore: src.blockStore, signer: FileSigner.open(keys[0]!, join(src.d, 'pv_state.json')), network: LOOPBACK_NETWORK, logger: QUIET },
     );
     closers.push(() => producer.stop());
     await producer.start(src.state);
@@ -124,7 +98,7 @@ describe('BlockSync with fake peers over a real chain', () => {
         executor: node.executor,
         blockStore: node.blockStore,
         consensus,
-        logger: quiet,
+        logger: QUIET,
         metrics: { blockSyncing: (a) => syncing.push(a), blockSyncProgress: nop },
         onBadPeer: (peer, reason) => bad.push({ peer, reason }),
         onApplied: () => applied++,
@@ -169,7 +143,7 @@ describe('BlockSync with fake peers over a real chain', () => {
     const src = await stores('source2');
     const producer = new ConsensusEngine(
       { chainId: genesis.chainId, timeouts: TIMEOUTS, walPath: join(src.d, 'cs.wal') },
-      { executor: src.executor, blockStore: src.blockStore, signer: FileSigner.open(keys[0]!, join(src.d, 'pv_state.json')), network: LOOPBACK_NETWORK, logger: quiet },
+      { executor: src.executor, blockStore: src.blockStore, signer: FileSigner.open(keys[0]!, join(src.d, 'pv_state.json')), network: LOOPBACK_NETWORK, logger: QUIET },
     );
     closers.push(() => producer.stop());
     await producer.start(src.state);
@@ -179,14 +153,14 @@ describe('BlockSync with fake peers over a real chain', () => {
     // a non-validator whose consensus gets no messages (LOOPBACK): only block sync moves it
     const engine = new ConsensusEngine(
       { chainId: genesis.chainId, timeouts: TIMEOUTS, walPath: join(node.d, 'cs.wal') },
-      { executor: node.executor, blockStore: node.blockStore, signer: null, network: LOOPBACK_NETWORK, logger: quiet },
+      { executor: node.executor, blockStore: node.blockStore, signer: null, network: LOOPBACK_NETWORK, logger: QUIET },
     );
     closers.push(() => engine.stop());
     expect(engine.running).toBe(false);
     const { net } = fakeNetwork(src.blockStore, ['p1', 'p2']);
     const sync = new BlockSync(
       { chainId: genesis.chainId, enabled: true, batchSize: 3, statusIntervalMs: 50, watchIntervalMs: 50, switchLag: 3 },
-      { network: net, executor: node.executor, blockStore: node.blockStore, consensus: engine, logger: quiet },
+      { network: net, executor: node.executor, blockStore: node.blockStore, consensus: engine, logger: QUIET },
     );
     closers.push(() => sync.stop());
     await sync.start(node.state);

@@ -3,49 +3,23 @@
 // make 30+ heights; the fourth starts from genesis far behind, block-syncs from several peers
 // in parallel, switches to consensus, and then is needed: with one of the three stopped, the
 // chain only goes on because the late node votes.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateKeyPair } from '@libp2p/crypto/keys';
-import type { PrivateKey } from '@libp2p/interface';
-import { peerIdFromPrivateKey } from '@libp2p/peer-id';
-import { afterAll, describe, expect, test } from 'vitest';
-import { serialize } from '../../src/abci/index.js';
-import { KVStoreApp } from '../../src/apps/kvstore/index.js';
+import { describe, expect, test } from 'vitest';
 import { toHex } from '../../src/codec/index.js';
 import { ConsensusEngine } from '../../src/consensus/engine.js';
-import { BlockExecutor, handshake, stateFromGenesis } from '../../src/execution/index.js';
-import { Mempool } from '../../src/mempool/index.js';
 import { NodeNetwork } from '../../src/node/network.js';
 import { FileSigner } from '../../src/privval/index.js';
-import { BlockStore, StateStore } from '../../src/store/index.js';
+import type { BlockStore } from '../../src/store/index.js';
 import { BlockSync, type SyncNetwork } from '../../src/sync/index.js';
 import { testGenesis, testKeys } from '../helpers/chain.js';
-import { freePorts } from '../p2p/ports.js';
+import { NETWORK_TEST_TIMEOUTS, openChainParts, peerSetup, pollUntil, scratchDir, testLogger, testNetworkOptions, type TestLogger } from '../helpers/libp2p-chain.js';
 
-type Log = (o: object, m: string) => void;
-const nop: Log = () => {};
-const quiet = { info: nop, warn: nop, debug: nop, error: nop };
-// SYNC_TEST_LOG=1 prints each node's info/warn/error lines
-const print = (i: number, level: string) => (o: object, m: string): void => console.log(`[${i}] ${level} ${m} ${JSON.stringify(o)}`);
-const logFor = (i: number): typeof quiet => (process.env.SYNC_TEST_LOG ? { debug: nop, info: print(i, 'info'), warn: print(i, 'WARN'), error: print(i, 'ERROR') } : quiet);
-const TIMEOUTS = { propose: 1000, proposeDelta: 200, prevote: 300, prevoteDelta: 100, precommit: 300, precommitDelta: 100, commit: 20 };
+// SYNC_TEST_LOG=1 prints each node's info/warn/error lines, SYNC_TEST_LOG=debug debug lines too
+const logFor = (i: number): TestLogger => testLogger('SYNC_TEST_LOG', i);
+const TIMEOUTS = { ...NETWORK_TEST_TIMEOUTS, commit: 20 };
 const AHEAD = 32;
 
-const dir = mkdtempSync(join(tmpdir(), 'tally-sync-net-'));
-const closers: (() => Promise<void>)[] = [];
-afterAll(async () => {
-  for (const c of closers.reverse()) await c();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-async function until(what: string, cond: () => boolean, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const { dir, closers } = scratchDir('tally-sync-net-');
 
 interface TestNode {
   engine: ConsensusEngine;
@@ -63,33 +37,14 @@ describe('block sync over libp2p', () => {
   test('a validator 30+ heights behind syncs from several peers, then takes part in consensus', async () => {
     const keys = testKeys(4);
     const genesis = testGenesis(keys, { chainId: 'sync-net-chain' });
-    const nodeKeys: PrivateKey[] = await Promise.all(keys.map(() => generateKeyPair('Ed25519')));
-    const ports = await freePorts(4);
-    const addrs = nodeKeys.map((k, i) => `/ip4/127.0.0.1/tcp/${ports[i]}/p2p/${peerIdFromPrivateKey(k).toString()}`);
+    const { nodeKeys, ports, addrs } = await peerSetup(4);
     const fatals: Error[] = [];
 
     const nodes: TestNode[] = [];
     for (let i = 0; i < 4; i++) {
       const d = join(dir, `node${i}`);
-      const kv = await KVStoreApp.open({ dir: join(d, 'app'), syncWrites: false });
-      const app = serialize(kv);
-      const blockStore = new BlockStore({ path: join(d, 'blocks'), sync: false });
-      const stateStore = new StateStore({ path: join(d, 'state'), sync: false });
-      await blockStore.open();
-      await stateStore.open();
-      const mempool = new Mempool({}, { app });
-      const executor = new BlockExecutor({ app, blockStore, stateStore, mempool, logger: quiet });
-      const { state } = await handshake(stateFromGenesis(genesis), { genesis, app, blockStore, stateStore, executor, logger: quiet, version: 'test' });
-      const network = new NodeNetwork(
-        {
-          chainId: genesis.chainId,
-          host: { listen: [`/ip4/127.0.0.1/tcp/${ports[i]}`], persistentPeers: addrs.filter((_, j) => j !== i), redialBaseMs: 100, redialMaxMs: 1000 },
-          maxTxBytes: 1024 * 1024,
-          broadcastTxs: true,
-          catchUpDelayMs: 300,
-        },
-        { privateKey: nodeKeys[i]!, mempool, blockStore, logger: logFor(i) },
-      );
+      const { blockStore, mempool, executor, state, close } = await openChainParts(d, genesis);
+      const network = new NodeNetwork(testNetworkOptions(genesis.chainId, i, ports, addrs), { privateKey: nodeKeys[i]!, mempool, blockStore, logger: logFor(i) });
       const engine = new ConsensusEngine(
         { chainId: genesis.chainId, timeouts: TIMEOUTS, walPath: join(d, 'cs.wal') },
         { executor, blockStore, signer: FileSigner.open(keys[i]!, join(d, 'pv_state.json')), network, logger: logFor(i), onFatal: (e) => fatals.push(e) },
@@ -129,16 +84,13 @@ describe('block sync over libp2p', () => {
       nodes.push(node);
       closers.push(async () => {
         await node.stop();
-        await mempool.stop();
-        await blockStore.close();
-        await stateStore.close();
-        await kv.close();
+        await close();
       });
     }
 
     const first = nodes.slice(0, 3);
     await Promise.all(first.map((n) => n.start()));
-    await until(`three validators at height ${AHEAD}`, () => fatals.length > 0 || first.every((n) => n.engine.running && n.engine.chainState.lastBlockHeight >= AHEAD), 45_000);
+    await pollUntil(`three validators at height ${AHEAD}`, () => fatals.length > 0 || first.every((n) => n.engine.running && n.engine.chainState.lastBlockHeight >= AHEAD), 45_000);
     expect(fatals.map((e) => e.message)).toEqual([]);
     // nobody was ahead of them: consensus started without syncing a block
     for (const n of first) expect(n.syncApplied).toBe(0);
@@ -147,7 +99,7 @@ describe('block sync over libp2p', () => {
     const t0 = Date.now();
     await late.start();
     expect(late.sync.syncing).toBe(true);
-    await until('the late node to switch to consensus', () => fatals.length > 0 || late.engine.running, 45_000);
+    await pollUntil('the late node to switch to consensus', () => fatals.length > 0 || late.engine.running, 45_000);
     const seconds = (Date.now() - t0) / 1000;
     expect(fatals.map((e) => e.message)).toEqual([]);
     const synced = late.syncApplied;
@@ -161,7 +113,7 @@ describe('block sync over libp2p', () => {
     const rest = nodes.slice(1);
     const from = Math.max(...rest.map((n) => n.engine.chainState.lastBlockHeight));
     const target = from + 3;
-    await until(`heights up to ${target} without validator 0`, () => fatals.length > 0 || rest.every((n) => n.engine.chainState.lastBlockHeight >= target), 45_000);
+    await pollUntil(`heights up to ${target} without validator 0`, () => fatals.length > 0 || rest.every((n) => n.engine.chainState.lastBlockHeight >= target), 45_000);
     expect(fatals.map((e) => e.message)).toEqual([]);
     for (let h = 1; h <= target; h++) {
       const metas = await Promise.all(rest.map((n) => n.blockStore.loadBlockMeta(h)));
