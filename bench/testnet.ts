@@ -14,7 +14,7 @@
 import '../src/polyfill/index.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -131,9 +131,7 @@ async function startTestnet(): Promise<Testnet> {
     if (logs) {
       const chunks: Buffer[] = [];
       child.stdout!.on('data', (d: Buffer) => chunks.push(d));
-      child.once('exit', () => {
-        void import('node:fs').then((fs) => fs.writeFileSync(join(logs, `node${i}.log`), Buffer.concat(chunks)));
-      });
+      child.once('exit', () => writeFileSync(join(logs, `node${i}.log`), Buffer.concat(chunks)));
     }
     return child;
   });
