@@ -102,6 +102,21 @@ async function produce(env: Env, state: State, keys: readonly PrivKey[], lastCom
   return { state: applied.state, commit, block };
 }
 
+/** A fresh single-validator chain with `blocks` blocks of one tx `<prefix><i>=v<i>` each. */
+async function chainOf(blocks: number, prefix: string): Promise<{ dir: string; env: Env; state: State; genesis: GenesisDoc; keys: PrivKey[] }> {
+  const keys = testKeys(1);
+  const genesis = testGenesis(keys);
+  const dir = tempDir();
+  const env = await openEnv(dir);
+  let state = await boot(env, genesis);
+  let commit: Commit | null = null;
+  for (let i = 0; i < blocks; i++) {
+    env.mempool.txs.push(enc(`${prefix}${i}=v${i}`));
+    ({ state, commit } = await produce(env, state, keys, commit));
+  }
+  return { dir, env, state, genesis, keys };
+}
+
 describe('block execution with the kvstore app', () => {
   test('txs become queryable, indexed, and the chain moves forward block by block', async () => {
     const keys = testKeys(1);
@@ -184,16 +199,8 @@ describe('block execution with the kvstore app', () => {
 
 describe('start-up handshake', () => {
   test('an app behind by any number of blocks is replayed up to the store', async () => {
-    const keys = testKeys(1);
-    const genesis = testGenesis(keys);
-    const dir = tempDir();
-    let env = await openEnv(dir);
-    let state = await boot(env, genesis);
-    let commit: Commit | null = null;
-    for (let i = 0; i < 5; i++) {
-      env.mempool.txs.push(enc(`k${i}=v${i}`));
-      ({ state, commit } = await produce(env, state, keys, commit));
-    }
+    const { dir, env: first, state, genesis } = await chainOf(5, 'k');
+    let env = first;
     const finalHash = toHex(state.appHash);
     await closeEnv(env);
     // a brand-new app directory: the app is at height 0, the store at 5
@@ -244,16 +251,8 @@ describe('start-up handshake', () => {
   });
 
   test('indexes a crash left behind the state are rebuilt on start from the stored blocks and results', async () => {
-    const keys = testKeys(1);
-    const genesis = testGenesis(keys);
-    const dir = tempDir();
-    let env = await openEnv(dir);
-    let state = await boot(env, genesis);
-    let commit: Commit | null = null;
-    for (let i = 0; i < 3; i++) {
-      env.mempool.txs.push(enc(`r${i}=v${i}`));
-      ({ state, commit } = await produce(env, state, keys, commit));
-    }
+    const { dir, env: first, state, genesis } = await chainOf(3, 'r');
+    let env = first;
     expect(await env.executor.recoverIndexes(state)).toBe(0); // nothing missing
     expect(await env.txIndex.lastIndexedHeight()).toBe(3);
     await closeEnv(env);
