@@ -87,6 +87,15 @@ export function readDuration(r: ProtoReader): Duration {
 
 // ---- BlockID ------------------------------------------------------------------------------
 
+/** CometBFT's BlockID.Key(): the hash followed by the encoded part-set header (conflicting votes are ordered by it). */
+export function blockIdKey(b: BlockID): Uint8Array {
+  const psh = encodePartSetHeader(b.partSetHeader);
+  const out = new Uint8Array(b.hash.length + psh.length);
+  out.set(b.hash, 0);
+  out.set(psh, b.hash.length);
+  return out;
+}
+
 export function encodePartSetHeader(p: PartSetHeader): Uint8Array {
   return new ProtoWriter().uint32(1, p.total).bytes(2, p.hash).finish();
 }

@@ -8,6 +8,7 @@ export {
   leafHash,
   innerHash,
   bytesEqual,
+  compareBytes,
   MAX_AUNTS,
   type MerkleProof,
 } from './merkle.js';

@@ -6,7 +6,7 @@ import {
   compareTime,
   durationToNanos,
   encodeDuplicateVoteEvidence,
-  encodePartSetHeader,
+  blockIdKey,
   timeToNanos,
   toHex,
   type BlockID,
@@ -14,7 +14,7 @@ import {
   type EvidenceParams,
   type Timestamp,
 } from '../codec/index.js';
-import { bytesEqual, nodeBackend, sha256, type Ed25519Backend } from '../crypto/index.js';
+import { bytesEqual, compareBytes, nodeBackend, sha256, type Ed25519Backend } from '../crypto/index.js';
 import type { State } from '../store/index.js';
 import { ValidationError, blockIdEquals, validateVote, voteSignBytes, type ValidatorSet } from '../types/index.js';
 import { EvidenceError } from './errors.js';
@@ -24,20 +24,6 @@ export function evidenceKey(e: Evidence): Uint8Array {
   return sha256(encodeDuplicateVoteEvidence(e));
 }
 
-/** BlockID.Key(): the hash followed by the encoded part-set header; votes are ordered by it. */
-function blockIdKey(b: BlockID): Uint8Array {
-  const psh = encodePartSetHeader(b.partSetHeader);
-  const out = new Uint8Array(b.hash.length + psh.length);
-  out.set(b.hash, 0);
-  out.set(psh, b.hash.length);
-  return out;
-}
-
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
-  return a.length - b.length;
-}
 
 const ctx = (e: Evidence): Record<string, unknown> => ({ height: e.voteA.height, validator: toHex(e.voteA.validatorAddress) });
 

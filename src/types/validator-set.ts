@@ -7,7 +7,7 @@
 // diff and ratio in wrapping int64, and the average is big.Int.Div — Euclidean, i.e. floor
 // for a positive divisor (NOT Go's `/`, which truncates).
 import { encodeSimpleValidator, type Validator } from '../codec/index.js';
-import { addressOf, bytesEqual, CryptoError, merkleRoot } from '../crypto/index.js';
+import { addressOf, bytesEqual, compareBytes, CryptoError, merkleRoot } from '../crypto/index.js';
 
 export const MAX_INT64 = (1n << 63n) - 1n;
 export const MIN_INT64 = -(1n << 63n);
@@ -43,11 +43,7 @@ interface Entry {
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex').toUpperCase();
 
-export function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
-  return a.length - b.length;
-}
+export { compareBytes };
 
 /** Set order: voting power descending, then address ascending. */
 function byPower(a: Entry, b: Entry): number {

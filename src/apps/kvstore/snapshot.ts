@@ -13,7 +13,7 @@
 // is SHA-256(metadata).
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { bytesEqual, sha256 } from '../../crypto/index.js';
+import { bytesEqual, compareBytes, sha256 } from '../../crypto/index.js';
 import { fsyncDir } from '../../fsutil/index.js';
 import type { Snapshot } from '../../abci/index.js';
 
@@ -40,11 +40,7 @@ export class SnapshotFormatError extends Error {
 
 export type Entry = readonly [key: Uint8Array, value: Uint8Array];
 
-export function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
-  return a.length - b.length;
-}
+export { compareBytes };
 
 function uvarint(n: number): Uint8Array {
   const out: number[] = [];

@@ -6,7 +6,8 @@
 // What it trusts: the caller (the driver, behind the shell) has checked the signature, the
 // height and that the validator at `index` of this height's set has the vote's address. The
 // keeper only needs the index and the power.
-import { SignedMsgType, encodePartSetHeader, type BlockID, type DuplicateVoteEvidence, type Timestamp, type Vote } from '../../codec/index.js';
+import { SignedMsgType, blockIdKey, type DuplicateVoteEvidence, type Timestamp, type Vote } from '../../codec/index.js';
+import { compareBytes } from '../../crypto/index.js';
 import { NIL_VALUE, valueIdOf, type CoreMutations, type Round, type ValueId, type VoteType } from './types.js';
 
 /**
@@ -171,20 +172,6 @@ export function skipRoundTarget(keeper: VoteKeeper, round: Round, th: Thresholds
 
 // ---- evidence -----------------------------------------------------------------------------
 
-/** CometBFT's BlockID.Key(): the hash followed by the encoded part-set header. */
-function blockIdKey(b: BlockID): Uint8Array {
-  const psh = encodePartSetHeader(b.partSetHeader);
-  const out = new Uint8Array(b.hash.length + psh.length);
-  out.set(b.hash, 0);
-  out.set(psh, b.hash.length);
-  return out;
-}
-
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
-  return a.length - b.length;
-}
 
 function laterTime(a: Timestamp, b: Timestamp): Timestamp {
   return a.seconds > b.seconds || (a.seconds === b.seconds && a.nanos >= b.nanos) ? a : b;
