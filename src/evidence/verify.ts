@@ -9,7 +9,6 @@ import {
   blockIdKey,
   timeToNanos,
   toHex,
-  type BlockID,
   type Evidence,
   type EvidenceParams,
   type Timestamp,
