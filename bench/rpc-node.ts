@@ -59,10 +59,10 @@ export async function startBenchNode(args: string[] = []): Promise<BenchNode> {
 
 export const keepAlive = new Agent({ keepAlive: true, maxSockets: 256 });
 
-/** One JSON-RPC POST over the keep-alive agent; resolves with the body text. */
-export function post(port: number, body: string): Promise<{ status: number; text: string }> {
+/** One JSON-RPC POST over a keep-alive agent (by default the shared one); resolves with the body text. */
+export function post(port: number, body: string, agent: Agent = keepAlive): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/', agent: keepAlive, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+    const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
