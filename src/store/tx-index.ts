@@ -67,6 +67,8 @@ function hashCondition(c: Condition): Condition {
 export class TxIndex extends LevelStore {
   private readonly sync: boolean;
   private readonly maxMatches: number;
+  /** LAST_HEIGHT's value once read (this instance is the only writer of its database). */
+  private lastHeight: number | undefined;
 
   constructor(opts: TxIndexOptions, modules: StoreModules = {}) {
     super('tx index', opts.path, modules.db);
@@ -106,16 +108,20 @@ export class TxIndex extends LevelStore {
         puts.push(...eventEntryPuts(EVENT, id, record.result.events, RESERVED));
       }
       // Deletions first: re-indexing the same block deletes and re-puts the same keys.
-      const last = await this.lastIndexedHeight();
-      if (height > last) puts.push(put(LAST_HEIGHT, u64(height)));
+      const advances = height > (await this.lastIndexedHeight());
+      if (advances) puts.push(put(LAST_HEIGHT, u64(height)));
       await this.writeBatch([...deletions, ...puts], this.sync);
+      if (advances) this.lastHeight = height;
     });
   }
 
-  /** The highest height indexed so far (0 when none). */
+  /** The highest height indexed so far (0 when none); read once, then kept as blocks are indexed. */
   async lastIndexedHeight(): Promise<number> {
-    const raw = await this.getRaw(LAST_HEIGHT);
-    return raw && raw.length === 8 ? readU64(raw, 0) : 0;
+    if (this.lastHeight === undefined) {
+      const raw = await this.getRaw(LAST_HEIGHT);
+      this.lastHeight = raw && raw.length === 8 ? readU64(raw, 0) : 0;
+    }
+    return this.lastHeight;
   }
 
   /** The indexed tx with this hash (SHA-256 of the tx bytes), or undefined. */
