@@ -103,7 +103,7 @@ async function produce(env: Env, state: State, keys: readonly PrivKey[], lastCom
 }
 
 /** A fresh single-validator chain with `blocks` blocks of one tx `<prefix><i>=v<i>` each. */
-async function chainOf(blocks: number, prefix: string): Promise<{ dir: string; env: Env; state: State; genesis: GenesisDoc; keys: PrivKey[] }> {
+async function chainOf(blocks: number, prefix: string): Promise<{ dir: string; env: Env; state: State; commit: Commit | null; genesis: GenesisDoc; keys: PrivKey[] }> {
   const keys = testKeys(1);
   const genesis = testGenesis(keys);
   const dir = tempDir();
@@ -114,7 +114,7 @@ async function chainOf(blocks: number, prefix: string): Promise<{ dir: string; e
     env.mempool.txs.push(enc(`${prefix}${i}=v${i}`));
     ({ state, commit } = await produce(env, state, keys, commit));
   }
-  return { dir, env, state, genesis, keys };
+  return { dir, env, state, commit, genesis, keys };
 }
 
 describe('block execution with the kvstore app', () => {
@@ -213,13 +213,8 @@ describe('start-up handshake', () => {
   });
 
   test('store one block ahead of the state (crash after saving the block) is applied on start', async () => {
-    const keys = testKeys(1);
-    const genesis = testGenesis(keys);
-    const dir = tempDir();
-    let env = await openEnv(dir);
-    let state = await boot(env, genesis);
-    let commit: Commit | null = null;
-    ({ state, commit } = await produce(env, state, keys, commit));
+    const { dir, env: first, state, commit, genesis, keys } = await chainOf(1, 'p');
+    let env = first;
     await storeNextBlock(env, state, keys, commit, 'late=yes');
     await closeEnv(env); // "crash" before applyBlock
     env = await openEnv(dir);
@@ -229,13 +224,8 @@ describe('start-up handshake', () => {
   });
 
   test('app committed but the state was not saved: rebuilt from the stored FinalizeBlock response', async () => {
-    const keys = testKeys(1);
-    const genesis = testGenesis(keys);
-    const dir = tempDir();
-    let env = await openEnv(dir);
-    let state = await boot(env, genesis);
-    let commit: Commit | null = null;
-    ({ state, commit } = await produce(env, state, keys, commit));
+    const { dir, env: first, state, commit, genesis, keys } = await chainOf(1, 'p');
+    let env = first;
     const block = await storeNextBlock(env, state, keys, commit, 'once=only');
     // the first half of applyBlock, then a "crash" before the state is saved
     const resp = await env.executor.finalize(state, block);
