@@ -480,6 +480,7 @@ export class Mempool {
     this.abandonRecheck();
     this.entries.clear();
     this.txsBytes = 0;
+    this.notified = false; // empty again: the next tx is news to whoever waits for txs
     this.cache.reset();
     this.reportSize();
     this.log.info({}, 'mempool flushed');
