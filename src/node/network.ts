@@ -18,6 +18,7 @@
 // `resendIntervalMs`, publishes them again (with a resend count, so gossipsub's seen-cache does
 // not drop them). Every validator re-sending its own messages gets all of them to everyone.
 import type { PrivateKey } from '@libp2p/interface';
+import { bytesEqual } from '../crypto/index.js';
 import { CODE_OK, type ResponseCheckTx } from '../abci/index.js';
 import type { Evidence, Part, PartSetHeader, Proposal, Vote } from '../codec/index.js';
 import type { Config } from '../config/index.js';
@@ -329,6 +330,8 @@ export class NodeNetwork implements ConsensusNetwork {
 
   broadcastVote(vote: Vote): void {
     const own = this.ownFor(vote.height);
+    // a restart announces the WAL's votes, and replay may sign the same vote again: keep one copy
+    if (own.votes.some((v) => bytesEqual(v.signature, vote.signature))) return;
     own.votes.push(vote);
     if (own.votes.length > MAX_OWN_VOTES) own.votes.shift();
     if (!this.running) return;
