@@ -357,15 +357,7 @@ export class NodeNetwork implements ConsensusNetwork {
         if (height === null || this.neededHeight() > height) return;
         for (const peer of this.host.peers()) {
           if (!this.running || this.neededHeight() > height) return;
-          let res: CommitResponse | null = null;
-          try {
-            res = await this.commits.request(peer.id, height, this.abort.signal);
-          } catch (e) {
-            this.log.debug({ peer: peer.id, height, err: e instanceof Error ? e.message : String(e) }, 'block request failed');
-          }
-          if (!res) continue;
-          this.engine!.receiveCommit(res.block, res.commit);
-          if (await this.decided(height, this.opts.commitRequestTimeoutMs ?? 10_000)) return;
+          if (await this.commitFrom(peer.id, height)) return;
         }
         await new Promise((r) => setTimeout(r, 250));
       }
@@ -551,6 +543,24 @@ export class NodeNetwork implements ConsensusNetwork {
   }
 
   /** Asks peers ahead of us for the commit of each height we miss, one height at a time. */
+  /**
+   * Asks `peer` for the block and commit of `height` and hands them to the engine; true once the
+   * engine applied that height (false: the peer failed, lacks it, or its commit did not verify).
+   */
+  private async commitFrom(peer: string, height: number, logAs?: string): Promise<boolean> {
+    let res: CommitResponse | null;
+    try {
+      res = await this.commits.request(peer, height, this.abort.signal);
+    } catch (e) {
+      this.log.debug({ peer, height, err: e instanceof Error ? e.message : String(e) }, 'commit request failed');
+      return false;
+    }
+    if (!res) return false;
+    if (logAs) this.log.info({ peer, height }, logAs);
+    this.engine!.receiveCommit(res.block, res.commit);
+    return this.decided(height, this.opts.commitRequestTimeoutMs ?? 10_000);
+  }
+
   private async catchUp(): Promise<void> {
     if (this.catchingUp) return;
     this.catchingUp = true;
@@ -562,23 +572,10 @@ export class NodeNetwork implements ConsensusNetwork {
         let applied = false;
         for (const [peer] of ahead) {
           if (!this.running) return;
-          let res: CommitResponse | null;
-          try {
-            res = await this.commits.request(peer, need, this.abort.signal);
-          } catch (e) {
-            this.log.debug({ peer, height: need, err: e instanceof Error ? e.message : String(e) }, 'commit request failed');
-            this.peerHeights.delete(peer);
-            continue;
-          }
-          if (!res) {
-            this.peerHeights.delete(peer); // it forwarded later messages without having our height
-            continue;
-          }
-          this.log.info({ peer, height: need }, 'behind the peers: applying their commit');
-          this.engine!.receiveCommit(res.block, res.commit);
-          applied = await this.decided(need, this.opts.commitRequestTimeoutMs ?? 10_000);
+          applied = await this.commitFrom(peer, need, 'behind the peers: applying their commit');
           if (applied) break;
-          this.peerHeights.delete(peer); // its commit did not verify (the engine logged why)
+          // it failed, forwarded later messages without having our height, or its commit did not verify (the engine logged why)
+          this.peerHeights.delete(peer);
         }
         if (!applied) return; // the next message from a peer ahead starts another try
       }
