@@ -59,10 +59,12 @@ describe('a fifth node with one seed', () => {
 
     // discovery: connected to all four validators though it was told of one
     await until('the fifth node to have 4 peers', async () => Number((await rpc<{ n_peers: string }>(fifthPort, 'net_info', {})).n_peers) >= VALIDATORS, 60_000, dump);
-    // sync: it reaches the validators' height and keeps following
+    // sync: block sync catches up with the moving tip (on a busy machine it may chase it for a
+    // while), then consensus takes over and the node keeps following
     const target = Math.max(...(await Promise.all(ports.map(height))));
-    await until(`the fifth node at height ${target + 2}`, async () => (await height(fifthPort)) >= target + 2, 60_000, dump);
-    expect(fifth.output()).toMatch(/"msg":"block sync caught up: switching to consensus"/);
+    const caughtUp = JSON.parse((await fifth.waitFor(/\{[^\n]*"msg":"block sync caught up: switching to consensus"[^\n]*\}/, 90_000))[0]) as { height: number };
+    expect(caughtUp.height).toBeGreaterThanOrEqual(target - 1);
+    await until(`the fifth node following past height ${caughtUp.height + 2}`, async () => (await height(fifthPort)) >= caughtUp.height + 2, 60_000, dump);
 
     // the same chain everywhere
     const all = [...ports, fifthPort];
@@ -78,5 +80,5 @@ describe('a fifth node with one seed', () => {
     }
     const codes = await Promise.all(procs.map((r) => r.stop()));
     expect(codes).toEqual(Array(VALIDATORS + 1).fill(0));
-  }, 180_000);
+  }, 300_000);
 });
