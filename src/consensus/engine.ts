@@ -199,6 +199,11 @@ export class ConsensusEngine {
     return this.core.round.step;
   }
 
+  /** Decided and waiting for txs before the next height (create_empty_blocks = false): not stalled. */
+  get waitingForTransactions(): boolean {
+    return this.waitingForTxs !== null;
+  }
+
   get chainState(): State {
     return this.state;
   }

@@ -104,6 +104,8 @@ export interface NodeNetworkModules {
 export const DEFAULT_CATCH_UP_DELAY_MS = 1_000;
 export const DEFAULT_MAX_QUEUED_TXS = 10_000;
 export const DEFAULT_RESEND_INTERVAL_MS = 1_000;
+/** While consensus waits for txs, own messages are re-sent every this many ticks. */
+const IDLE_RESEND_EVERY_TICKS = 10;
 /** Own messages of the current height kept for re-sending (the latest rounds'). */
 const MAX_OWN_PROPOSALS = 4;
 const MAX_OWN_VOTES = 16;
@@ -153,6 +155,7 @@ export class NodeNetwork implements ConsensusNetwork {
   readonly rpc: RpcP2P;
   private readonly log: P2PLogger;
   private engine: ConsensusEngine | undefined;
+  private idleTicks = 0;
   private running = false;
   private readonly abort = new AbortController();
 
@@ -383,6 +386,10 @@ export class NodeNetwork implements ConsensusNetwork {
   private resendIfStalled(): void {
     const e = this.engine;
     if (!this.running || !e?.running) return;
+    // an idle chain (create_empty_blocks = false) waits for txs, not for peers: re-sending the last
+    // height's votes every tick made every node verify them again, forever (~7% of a core each).
+    // A slower re-send still rescues a peer that missed the last height's precommits.
+    if (e.waitingForTransactions && ++this.idleTicks % IDLE_RESEND_EVERY_TICKS !== 0) return;
     const progress = `${e.height}/${e.round}/${e.step}`;
     const stalled = progress === this.lastProgress;
     this.lastProgress = progress;
