@@ -5,7 +5,7 @@
 // Verification rules differ at the edges: noble is run with ZIP-215 (as CometBFT's
 // curve25519-voi verifier is), OpenSSL follows RFC 8032 strictly. They agree on every
 // signature an honest signer makes; only hand-crafted non-canonical signatures can split them.
-import { createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { CryptoError } from './errors.js';
 import { sha256 } from './hash.js';
@@ -95,15 +95,37 @@ export const nodeBackend: Ed25519Backend = {
   },
   verify(publicKey, message, signature) {
     if (publicKey.length !== PUBKEY_SIZE || signature.length !== SIGNATURE_SIZE) return false;
+    const id = verifiedId(publicKey, message, signature);
+    if (verified.has(id)) return true;
     const key = nodePublicKey(publicKey);
     if (key === null) return false;
+    let ok: boolean;
     try {
-      return nodeVerify(null, message, key, signature);
+      ok = nodeVerify(null, message, key, signature);
     } catch {
       return false;
     }
+    if (ok) remember(id);
+    return ok;
   },
 };
+
+// A node verifies the same signature several times: a precommit when it arrives, again in the
+// next block's last commit (when the proposal is validated and when the block is applied), a
+// re-sent or pulled vote again. Verification is a pure function of (key, message, signature), so
+// a bounded memo of triples found valid answers those repeats for a hash (~2 µs) instead of a
+// verification (~200 µs). Only valid triples are kept: replaying them gains an attacker nothing.
+const VERIFIED_MAX = 16_384;
+const verified = new Set<string>();
+
+function verifiedId(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): string {
+  return createHash('sha256').update(publicKey).update(signature).update(message).digest('latin1');
+}
+
+function remember(id: string): void {
+  if (verified.size >= VERIFIED_MAX) verified.delete(verified.values().next().value as string);
+  verified.add(id);
+}
 
 /** ed25519 address: the first 20 bytes of SHA-256(public key). */
 export function addressOf(publicKey: Uint8Array): Uint8Array {

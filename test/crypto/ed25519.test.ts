@@ -41,6 +41,23 @@ describe('ed25519 backends', () => {
     );
   });
 
+  test('a signature verified once still binds its key and message (the node backend remembers valid triples)', () => {
+    const [a, b] = [PrivKey.generate(), PrivKey.generate()];
+    const msg = new Uint8Array([7, 7, 7]);
+    const sig = a.sign(msg);
+    for (let i = 0; i < 3; i++) expect(nodeBackend.verify(a.pubKey.bytes, msg, sig)).toBe(true);
+    // after it was remembered: any change to key, message or signature is still rejected
+    expect(nodeBackend.verify(b.pubKey.bytes, msg, sig)).toBe(false);
+    expect(nodeBackend.verify(a.pubKey.bytes, new Uint8Array([7, 7]), sig)).toBe(false);
+    expect(nodeBackend.verify(a.pubKey.bytes, new Uint8Array([7, 7, 7, 0]), sig)).toBe(false);
+    const flipped = sig.slice();
+    flipped[63] = flipped[63]! ^ 1;
+    expect(nodeBackend.verify(a.pubKey.bytes, msg, flipped)).toBe(false);
+    expect(nodeBackend.verify(a.pubKey.bytes, msg, flipped)).toBe(false);
+    // the key's bytes and the signature's bytes are not interchangeable across the boundary
+    expect(nodeBackend.verify(a.pubKey.bytes, msg, Uint8Array.from([...sig.subarray(1), msg[0]!]))).toBe(false);
+  });
+
   test('wrong-sized keys and signatures are rejected, not thrown', () => {
     const key = PrivKey.generate();
     const sig = key.sign(new Uint8Array([1]));
