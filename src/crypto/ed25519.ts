@@ -119,7 +119,7 @@ const VERIFIED_MAX = 16_384;
 const verified = new Set<string>();
 
 function verifiedId(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): string {
-  return createHash('sha256').update(publicKey).update(signature).update(message).digest('latin1');
+  return createHash('sha256').update(publicKey).update(signature).update(message).digest('base64');
 }
 
 function remember(id: string): void {
