@@ -562,7 +562,9 @@ export class ConsensusEngine {
   private beginHeight(height: number, freshWal: boolean): void {
     if (freshWal) {
       this.wal?.reset();
-      this.wal?.append(encodeWalRecord({ kind: 'height', height }), true);
+      // not synced: it matters only once this height holds something of ours, and every
+      // signature syncs the WAL first (a crash before that restarts the height afresh)
+      this.wal?.append(encodeWalRecord({ kind: 'height', height }), false);
     }
     this.blocks = new Map();
     this.partSets = new Map();
