@@ -39,6 +39,8 @@ export interface HomePaths {
   readonly nodeKeyFile: string;
   readonly privValidatorKeyFile: string;
   readonly privValidatorStateFile: string;
+  /** The signer's in-place state log beside the state file (src/privval/state-log.ts). */
+  readonly privValidatorStateLogFile: string;
   readonly dbDir: string;
   readonly walFile: string;
 }
@@ -65,6 +67,7 @@ export function homePaths(home: string, config: Config): HomePaths {
     nodeKeyFile: at(config.nodeKeyFile),
     privValidatorKeyFile: at(config.privValidatorKeyFile),
     privValidatorStateFile: at(config.privValidatorStateFile),
+    privValidatorStateLogFile: `${at(config.privValidatorStateFile).replace(/\.json$/, '')}.log`,
     dbDir: at(config.dbDir),
     walFile: at(config.consensus.walFile),
   };
@@ -317,6 +320,7 @@ export async function resetHome(home: string): Promise<ResetResult> {
     walFile = paths.walFile;
   }
   await ensureDir(dirname(paths.privValidatorStateFile));
+  await rm(paths.privValidatorStateLogFile, { force: true }); // holds the state being reset, too
   await writePrivValidatorState(paths.privValidatorStateFile);
   return walFile === undefined ? { dbDir, privValidatorStateFile: paths.privValidatorStateFile } : { dbDir, privValidatorStateFile: paths.privValidatorStateFile, walFile };
 }

@@ -178,7 +178,8 @@ export class TallyNode {
     const isValidator = state.validators.hasAddress(privKey.pubKey.address) || state.nextValidators.hasAddress(privKey.pubKey.address);
     // TALLY_PRIVVAL_AUDIT_LOG: a forensic log of every signature (see FileSignerOptions).
     const auditLogPath = process.env.TALLY_PRIVVAL_AUDIT_LOG;
-    const signer = FileSigner.open(privKey, home.paths.privValidatorStateFile, auditLogPath ? { auditLogPath } : {});
+    const signer = FileSigner.open(privKey, home.paths.privValidatorStateFile, { stateLogPath: home.paths.privValidatorStateLogFile, ...(auditLogPath ? { auditLogPath } : {}) });
+    this.closers.push({ close: async () => signer.close() }); // after consensus stopped: the state file catches up
     const c = config.consensus;
     // libp2p: gossip for consensus and txs, commits for catch-up (started after consensus, stopped before it)
     const network = new NodeNetwork(

@@ -242,6 +242,7 @@ describe('home directory', () => {
     const stateFile = join(home, 'data/priv_validator_state.json');
     await writePrivValidatorState(stateFile, { ...INITIAL_PRIV_VALIDATOR_STATE, height: 50, step: 2 });
     await writeFile(join(home, 'data/blockstore.db'), 'x');
+    await writeFile(join(home, 'data/priv_validator_state.log'), 'newer states of the signer');
     const out = await resetHome(home);
     expect(out.dbDir).toBe(join(home, 'data'));
     expect(await readdir(join(home, 'data'))).toEqual(['priv_validator_state.json']);
