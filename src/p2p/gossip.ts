@@ -93,7 +93,7 @@ export interface GossipModules {
   readonly host: P2PHost;
   readonly logger?: P2PLogger;
   readonly metrics?: GossipMetrics;
-  /** The flood meter's clock in ms (tests). */
+  /** The clock in ms of the flood meter and the tx batcher (tests). */
   readonly now?: () => number;
 }
 
@@ -147,6 +147,8 @@ export class Gossip {
   private pendingTxs: Uint8Array[] = [];
   private pendingBytes = 0;
   private flushTimer: NodeJS.Timeout | null = null;
+  private lastTxFlush = -Infinity;
+  private readonly now: () => number;
   private readonly txFlushMs: number;
   private readonly txBatchBytes: number;
   private readonly flood: FloodMeter;
@@ -165,6 +167,7 @@ export class Gossip {
     this.topics = topicsFor(opts.chainId);
     this.log = m.logger ?? SILENT_LOGGER;
     this.txFlushMs = opts.txFlushMs ?? DEFAULT_TX_FLUSH_MS;
+    this.now = m.now ?? Date.now;
     this.txBatchBytes = Math.min(opts.txBatchBytes ?? DEFAULT_TX_BATCH_BYTES, MAX_GOSSIP_MESSAGE_BYTES);
     this.flood = new FloodMeter({ ratePerSec: opts.maxPeerMsgsPerSec ?? DEFAULT_MAX_PEER_MSGS_PER_SEC, maxPeers: opts.maxTrackedPeers ?? DEFAULT_MAX_TRACKED_PEERS }, m.now);
   }
@@ -259,7 +262,10 @@ export class Gossip {
     this.pendingTxs.push(tx);
     this.pendingBytes += tx.length + 16;
     this.stats.published.tx++;
-    if (this.pendingBytes >= this.txBatchBytes) this.flushTxs();
+    const now = this.now();
+    // The first tx after a quiet spell leaves at once (a lone client should not wait out the
+    // batching window); txs that follow within the window are batched behind it.
+    if (this.pendingBytes >= this.txBatchBytes || (this.flushTimer === null && now - this.lastTxFlush >= this.txFlushMs)) this.flushTxs();
     else this.flushTimer ??= setTimeout(() => this.flushTxs(), this.txFlushMs);
   }
 
@@ -268,6 +274,7 @@ export class Gossip {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = null;
     if (this.pendingTxs.length === 0) return;
+    this.lastTxFlush = this.now();
     const txs = this.pendingTxs;
     this.pendingTxs = [];
     this.pendingBytes = 0;

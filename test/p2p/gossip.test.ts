@@ -186,6 +186,15 @@ describe('gossip between three hosts in a line (B — A — C)', () => {
     expect(gc.inbox.proposals[0]!.m.proposal).toEqual(proposal);
     expect(gc.inbox.proposals.flatMap((p) => p.m.parts.map((x) => x.index)).sort((x, y) => x - y)).toEqual([...Array(40).keys()]);
 
+    // a tx after a quiet spell is published at once, not after the batching window
+    await new Promise((r) => setTimeout(r, 20));
+    const batchesBefore = gb.gossip.stats.published.txBatches;
+    gb.gossip.publishTx(new TextEncoder().encode('lone=tx'));
+    expect(gb.gossip.stats.published.txBatches).toBe(batchesBefore + 1);
+    await until('the lone tx at C', () => gc.inbox.txs.length === 1);
+    gc.inbox.txs.length = 0;
+    gc.inbox.txMessages = 0;
+
     // 500 txs published in one burst arrive in a handful of batches
     const txs = Array.from({ length: 500 }, (_, i) => new TextEncoder().encode(`tx-${i}=${'v'.repeat(i % 50)}`));
     for (const tx of txs) gb.gossip.publishTx(tx);
