@@ -58,6 +58,43 @@ function rootOfLeaves(leaves: readonly Uint8Array[], lo = 0, hi = leaves.length)
   return innerHash(rootOfLeaves(leaves, lo, k), rootOfLeaves(leaves, k, hi));
 }
 
+const latin1 = new TextDecoder('latin1');
+/** Items up to this size are looked up by content for a leaf hash already computed. */
+const REPEAT_MAX_BYTES = 64;
+
+/**
+ * merkleRoot for lists whose items mostly repeat (tx results: every successful kvstore tx has
+ * the same deterministic encoding). Equal small items share one leaf hash, and a subtree whose
+ * two children are hashes already seen reuses its inner hash, so n equal items cost O(log n)
+ * hashes instead of 2n. The root is merkleRoot's.
+ */
+export function merkleRootOfRepeats(items: readonly Uint8Array[]): Uint8Array {
+  if (items.length === 0) return EMPTY_HASH;
+  const leaves = new Map<string, Uint8Array>();
+  const hashes = items.map((item) => {
+    if (item.length > REPEAT_MAX_BYTES) return leafHash(item);
+    const k = latin1.decode(item);
+    let h = leaves.get(k);
+    if (!h) leaves.set(k, (h = leafHash(item)));
+    return h;
+  });
+  // by identity: equal children are the same object whenever they came from these maps
+  const inner = new Map<Uint8Array, Map<Uint8Array, Uint8Array>>();
+  const root = (lo: number, hi: number): Uint8Array => {
+    const n = hi - lo;
+    if (n === 1) return hashes[lo]!;
+    const k = lo + splitPoint(n);
+    const left = root(lo, k);
+    const right = root(k, hi);
+    let byRight = inner.get(left);
+    if (!byRight) inner.set(left, (byRight = new Map()));
+    let h = byRight.get(right);
+    if (!h) byRight.set(right, (h = innerHash(left, right)));
+    return h;
+  };
+  return root(0, hashes.length);
+}
+
 /** An inclusion proof: the leaf's position, the leaf hash, and the sibling hashes bottom-up. */
 export interface MerkleProof {
   readonly total: number;

@@ -21,6 +21,25 @@ import { conditionMatchesValue, type Condition } from '../query/index.js';
 import { concatBytes, keyString, prefixEnd, readKeyString, put, u32, type BatchOp, type LevelDb } from './db.js';
 import { StoreError } from './errors.js';
 
+// The composite keys of recent (type, key) pairs: the same string each time, whose hash the
+// engine keeps, rather than a new string per attribute of every tx. Bounded, being app-defined.
+const MAX_CACHED_KEYS = 1024;
+const compositeKeys = new Map<string, Map<string, string>>();
+
+function compositeKey(type: string, key: string): string {
+  let byKey = compositeKeys.get(type);
+  if (!byKey) {
+    if (compositeKeys.size >= MAX_CACHED_KEYS) compositeKeys.clear();
+    compositeKeys.set(type, (byKey = new Map()));
+  }
+  let k = byKey.get(key);
+  if (k === undefined) {
+    if (byKey.size >= MAX_CACHED_KEYS) byKey.clear();
+    byKey.set(key, (k = `${type}.${key}`));
+  }
+  return k;
+}
+
 /** Calls `fn(seq, composite key, value)` for each indexable attribute of an event list, skipping reserved keys. */
 export function forEachIndexedAttribute(events: readonly Event[], reserved: ReadonlySet<string>, fn: (seq: number, key: string, value: string) => void): void {
   for (let seq = 0; seq < events.length; seq++) {
@@ -28,7 +47,7 @@ export function forEachIndexedAttribute(events: readonly Event[], reserved: Read
     if (e.type === '') continue;
     for (const a of e.attributes) {
       if (!a.index || a.key === '') continue;
-      const key = `${e.type}.${a.key}`;
+      const key = compositeKey(e.type, a.key);
       // CometBFT rejects the whole batch for an app event that reuses a reserved key; skipping
       // the attribute keeps the reserved meaning intact without failing the block's indexing.
       if (reserved.has(key)) continue;

@@ -59,7 +59,24 @@ const ID_LENGTH = 12;
 
 const recordKey = (hash: Uint8Array): Uint8Array => concatBytes(RECORD, hash);
 const heightKey = (height: number): Uint8Array => concatBytes(BY_HEIGHT, u64(height));
-const eventKey = (key: string, value: string, height: number): Uint8Array => concatBytes(EVENT, keyString(key), keyString(value), u64(height));
+// "TE:" ‖ keyString(key) of recent attribute keys (bounded: keys are app-defined)
+const MAX_CACHED_KEYS = 1024;
+const eventKeyPrefixes = new Map<string, Uint8Array>();
+
+/** "TE:" key value height(8), in one allocation past the cached key prefix (two lists per tx). */
+function eventKey(key: string, value: string, height: number): Uint8Array {
+  let prefix = eventKeyPrefixes.get(key);
+  if (!prefix) {
+    if (eventKeyPrefixes.size >= MAX_CACHED_KEYS) eventKeyPrefixes.clear();
+    eventKeyPrefixes.set(key, (prefix = concatBytes(EVENT, keyString(key))));
+  }
+  const v = keyString(value);
+  const out = new Uint8Array(prefix.length + v.length + 8);
+  out.set(prefix, 0);
+  out.set(v, prefix.length);
+  out.set(u64(height), prefix.length + v.length);
+  return out;
+}
 
 function writeU32(out: Uint8Array, off: number, n: number): void {
   out[off] = n >>> 24;
