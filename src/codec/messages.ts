@@ -735,8 +735,16 @@ export function readConsensusParams(r: ProtoReader): ConsensusParams {
 
 // ---- ABCI results ---------------------------------------------------------------------------
 
-function encodeEventAttribute(a: EventAttribute): Uint8Array {
-  return new ProtoWriter().string(1, a.key).string(2, a.value).bool(3, a.index).finish();
+/** An Event as an embedded message of `w`, written in place (a block has thousands). */
+function writeEvent(w: ProtoWriter, field: number, e: Event): void {
+  const start = w.beginMessage(field);
+  w.string(1, e.type);
+  for (const a of e.attributes) {
+    const at = w.beginMessage(2);
+    w.string(1, a.key).string(2, a.value).bool(3, a.index);
+    w.endMessage(at);
+  }
+  w.endMessage(start);
 }
 
 function readEventAttribute(r: ProtoReader): EventAttribute {
@@ -754,7 +762,11 @@ function readEventAttribute(r: ProtoReader): EventAttribute {
 
 export function encodeEvent(e: Event): Uint8Array {
   const w = new ProtoWriter().string(1, e.type);
-  for (const a of e.attributes) w.repeatedElement(2, encodeEventAttribute(a));
+  for (const a of e.attributes) {
+    const at = w.beginMessage(2);
+    w.string(1, a.key).string(2, a.value).bool(3, a.index);
+    w.endMessage(at);
+  }
   return w.finish();
 }
 
@@ -787,7 +799,7 @@ function encodeExecTxResultUncached(t: ExecTxResult): Uint8Array {
     .string(4, t.info)
     .int64(5, t.gasWanted)
     .int64(6, t.gasUsed);
-  for (const e of t.events) w.repeatedElement(7, encodeEvent(e));
+  for (const e of t.events) writeEvent(w, 7, e);
   return w.string(8, t.codespace).finish();
 }
 

@@ -82,6 +82,13 @@ export class ProtoWriter {
 
   /** Proto3 int64 (omitted when zero); negatives take ten bytes, two's complement. */
   int64(field: number, v: bigint | number): this {
+    // heights and indices are non-negative safe integers: no bigint arithmetic for them
+    if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) {
+      if (v === 0) return this;
+      this.tag(field, WireType.Varint);
+      this.rawVarint(v);
+      return this;
+    }
     const b = BigInt(v);
     if (b === 0n) return this;
     if (b < MIN_I64 || b > MAX_I64) throw new RangeError(`int64 field ${field} out of range: ${b}`);
@@ -135,21 +142,25 @@ export class ProtoWriter {
 
   string(field: number, v: string): this {
     if (v.length === 0) return this;
-    if (v.length < 128) {
-      // short ASCII (most attribute keys and values) goes straight into the buffer: one length byte
-      const tagStart = this.len;
-      this.tag(field, WireType.Bytes);
-      this.ensure(1 + v.length);
-      this.buf[this.len++] = v.length;
-      let i = 0;
-      for (; i < v.length; i++) {
-        const c = v.charCodeAt(i);
-        if (c >= 0x80) break;
-        this.buf[this.len++] = c;
-      }
-      if (i === v.length) return this;
-      this.len = tagStart; // not ASCII: start over with the UTF-8 encoder
+    // ASCII (most keys and values) goes straight into the buffer, its byte length being its
+    // length; anything else starts over with the UTF-8 encoder
+    const tagStart = this.len;
+    this.tag(field, WireType.Bytes);
+    this.rawVarint(v.length);
+    this.ensure(v.length);
+    const buf = this.buf;
+    let at = this.len;
+    let i = 0;
+    for (; i < v.length; i++) {
+      const c = v.charCodeAt(i);
+      if (c >= 0x80) break;
+      buf[at++] = c;
     }
+    if (i === v.length) {
+      this.len = at;
+      return this;
+    }
+    this.len = tagStart;
     return this.lengthDelimited(field, utf8.encode(v));
   }
 
@@ -160,6 +171,38 @@ export class ProtoWriter {
   message(field: number, encoded: Uint8Array | undefined): this {
     if (encoded === undefined) return this;
     return this.lengthDelimited(field, encoded);
+  }
+
+  /**
+   * Starts an embedded message written in place (no writer and copy of its own): write its
+   * fields, then endMessage(start). Written even when empty, as repeatedElement writes.
+   */
+  beginMessage(field: number): number {
+    this.tag(field, WireType.Bytes);
+    this.ensure(1);
+    // one byte reserved for the length; endMessage moves the body if the length needs more
+    return this.len++;
+  }
+
+  endMessage(start: number): this {
+    const n = this.len - start - 1;
+    if (n < 0x80) {
+      this.buf[start] = n;
+      return this;
+    }
+    let extra = 0;
+    for (let v = n; v > 0x7f; v = Math.floor(v / 128)) extra++;
+    this.ensure(extra);
+    this.buf.copyWithin(start + 1 + extra, start + 1, this.len);
+    this.len += extra;
+    let v = n;
+    let at = start;
+    while (v > 0x7f) {
+      this.buf[at++] = (v % 128) | 0x80;
+      v = Math.floor(v / 128);
+    }
+    this.buf[at] = v;
+    return this;
   }
 
   /** An element of a repeated bytes/string/message field: written even when empty. */

@@ -2,6 +2,7 @@ export { CryptoError } from './errors.js';
 export { sha256, EMPTY_HASH, HASH_SIZE } from './hash.js';
 export {
   merkleRoot,
+  merkleRootOfRepeats,
   merkleProofs,
   rootFromProof,
   verifyProof,

@@ -9,16 +9,28 @@ const INNER_PREFIX = new Uint8Array([1]);
 /** Max proof depth: 2^100 leaves is far beyond any real tree; bounds work on untrusted proofs. */
 export const MAX_AUNTS = 100;
 
-// One update of a joined buffer is cheaper than an update per piece (each is a call into C++).
+// One hash of a joined buffer is cheaper than an update per piece (each is a call into C++);
+// the join goes into a reused scratch buffer (hashing is synchronous), not a fresh allocation.
+let scratch = new Uint8Array(1024);
+
+function scratchOf(n: number): Uint8Array {
+  if (n > scratch.length) {
+    // large items (block parts) are hashed from a buffer of their own, not kept as scratch
+    if (n > 1 << 16) return new Uint8Array(n);
+    scratch = new Uint8Array(1 << 16);
+  }
+  return scratch.subarray(0, n);
+}
+
 export function leafHash(item: Uint8Array): Uint8Array {
-  const b = new Uint8Array(1 + item.length);
+  const b = scratchOf(1 + item.length);
   b[0] = LEAF_PREFIX[0]!;
   b.set(item, 1);
   return sha256(b);
 }
 
 export function innerHash(left: Uint8Array, right: Uint8Array): Uint8Array {
-  const b = new Uint8Array(1 + left.length + right.length);
+  const b = scratchOf(1 + left.length + right.length);
   b[0] = INNER_PREFIX[0]!;
   b.set(left, 1);
   b.set(right, 1 + left.length);
@@ -38,12 +50,49 @@ export function merkleRoot(items: readonly Uint8Array[]): Uint8Array {
   return rootOfLeaves(items.map(leafHash));
 }
 
-function rootOfLeaves(leaves: readonly Uint8Array[]): Uint8Array {
-  // Recursion depth is log2(n): the split point is a power of two.
-  const n = leaves.length;
-  if (n === 1) return leaves[0]!;
-  const k = splitPoint(n);
-  return innerHash(rootOfLeaves(leaves.slice(0, k)), rootOfLeaves(leaves.slice(k)));
+function rootOfLeaves(leaves: readonly Uint8Array[], lo = 0, hi = leaves.length): Uint8Array {
+  // Recursion depth is log2(n): the split point is a power of two. Index bounds, not slices.
+  const n = hi - lo;
+  if (n === 1) return leaves[lo]!;
+  const k = lo + splitPoint(n);
+  return innerHash(rootOfLeaves(leaves, lo, k), rootOfLeaves(leaves, k, hi));
+}
+
+const latin1 = new TextDecoder('latin1');
+/** Items up to this size are looked up by content for a leaf hash already computed. */
+const REPEAT_MAX_BYTES = 64;
+
+/**
+ * merkleRoot for lists whose items mostly repeat (tx results: every successful kvstore tx has
+ * the same deterministic encoding). Equal small items share one leaf hash, and a subtree whose
+ * two children are hashes already seen reuses its inner hash, so n equal items cost O(log n)
+ * hashes instead of 2n. The root is merkleRoot's.
+ */
+export function merkleRootOfRepeats(items: readonly Uint8Array[]): Uint8Array {
+  if (items.length === 0) return EMPTY_HASH;
+  const leaves = new Map<string, Uint8Array>();
+  const hashes = items.map((item) => {
+    if (item.length > REPEAT_MAX_BYTES) return leafHash(item);
+    const k = latin1.decode(item);
+    let h = leaves.get(k);
+    if (!h) leaves.set(k, (h = leafHash(item)));
+    return h;
+  });
+  // by identity: equal children are the same object whenever they came from these maps
+  const inner = new Map<Uint8Array, Map<Uint8Array, Uint8Array>>();
+  const root = (lo: number, hi: number): Uint8Array => {
+    const n = hi - lo;
+    if (n === 1) return hashes[lo]!;
+    const k = lo + splitPoint(n);
+    const left = root(lo, k);
+    const right = root(k, hi);
+    let byRight = inner.get(left);
+    if (!byRight) inner.set(left, (byRight = new Map()));
+    let h = byRight.get(right);
+    if (!h) byRight.set(right, (h = innerHash(left, right)));
+    return h;
+  };
+  return root(0, hashes.length);
 }
 
 /** An inclusion proof: the leaf's position, the leaf hash, and the sibling hashes bottom-up. */

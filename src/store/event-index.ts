@@ -3,8 +3,9 @@
 //
 // Entry key:  prefix ‖ keyString(type.key) ‖ keyString(value) ‖ item id ‖ event seq(4)   → ∅
 //
-// The item id is fixed-length per index (tx: height(8) ‖ index(4); block: height(8)); the event
-// seq is the event's position in its list. Strings are length-prefixed, so attribute content
+// The item id is fixed-length per index (block: height(8)); the event seq is the event's position
+// in its list. An index may instead group the items of a key/value in an entry's value (the tx
+// index: one entry per block, see tx-index.ts) and say how to read them (EventMatchOptions.items). Strings are length-prefixed, so attribute content
 // can never be mistaken for key structure (CometBFT's "/"-separated keys had that bug class).
 //
 // Semantics (CometBFT 0.38 kv indexer): only attributes with index=true, a non-empty event type
@@ -20,20 +21,45 @@ import { conditionMatchesValue, type Condition } from '../query/index.js';
 import { concatBytes, keyString, prefixEnd, readKeyString, put, u32, type BatchOp, type LevelDb } from './db.js';
 import { StoreError } from './errors.js';
 
-/** The indexable attributes of an event list: [seq, composite key, value], skipping reserved keys. */
-export function indexedAttributes(events: readonly Event[], reserved: ReadonlySet<string>): [number, string, string][] {
-  const out: [number, string, string][] = [];
-  events.forEach((e, seq) => {
-    if (e.type === '') return;
+// The composite keys of recent (type, key) pairs: the same string each time, whose hash the
+// engine keeps, rather than a new string per attribute of every tx. Bounded, being app-defined.
+const MAX_CACHED_KEYS = 1024;
+const compositeKeys = new Map<string, Map<string, string>>();
+
+function compositeKey(type: string, key: string): string {
+  let byKey = compositeKeys.get(type);
+  if (!byKey) {
+    if (compositeKeys.size >= MAX_CACHED_KEYS) compositeKeys.clear();
+    compositeKeys.set(type, (byKey = new Map()));
+  }
+  let k = byKey.get(key);
+  if (k === undefined) {
+    if (byKey.size >= MAX_CACHED_KEYS) byKey.clear();
+    byKey.set(key, (k = `${type}.${key}`));
+  }
+  return k;
+}
+
+/** Calls `fn(seq, composite key, value)` for each indexable attribute of an event list, skipping reserved keys. */
+export function forEachIndexedAttribute(events: readonly Event[], reserved: ReadonlySet<string>, fn: (seq: number, key: string, value: string) => void): void {
+  for (let seq = 0; seq < events.length; seq++) {
+    const e = events[seq]!;
+    if (e.type === '') continue;
     for (const a of e.attributes) {
       if (!a.index || a.key === '') continue;
-      const key = `${e.type}.${a.key}`;
+      const key = compositeKey(e.type, a.key);
       // CometBFT rejects the whole batch for an app event that reuses a reserved key; skipping
       // the attribute keeps the reserved meaning intact without failing the block's indexing.
       if (reserved.has(key)) continue;
-      out.push([seq, key, a.value]);
+      fn(seq, key, a.value);
     }
-  });
+  }
+}
+
+/** The indexable attributes of an event list: [seq, composite key, value], skipping reserved keys. */
+export function indexedAttributes(events: readonly Event[], reserved: ReadonlySet<string>): [number, string, string][] {
+  const out: [number, string, string][] = [];
+  forEachIndexedAttribute(events, reserved, (seq, key, value) => out.push([seq, key, value]));
   return out;
 }
 
@@ -70,6 +96,23 @@ export interface EventMatchOptions {
   readonly accept: (id: Uint8Array) => boolean;
   /** More candidate (item, event) pairs than this fails the search with too_many_results. */
   readonly maxMatches: number;
+  /**
+   * For entries that list their items in the value: the item id ‖ seq of each, from the key's
+   * rest after the value string and the entry's value (undefined: not an entry of this shape).
+   * Without it an entry is one item, id ‖ seq being the key's rest.
+   */
+  readonly items?: (rest: Uint8Array, value: Uint8Array) => Uint8Array[] | undefined;
+}
+
+const NO_VALUE = new Uint8Array(0);
+
+/** [key, value] of every entry in [gte, lt); values are read only when asked for. */
+async function* entriesIn(db: LevelDb, gte: Uint8Array, lt: Uint8Array, values: boolean): AsyncGenerator<[Uint8Array, Uint8Array]> {
+  if (values) {
+    for await (const [k, v] of db.iterator({ gte, lt })) yield [k, v];
+  } else {
+    for await (const k of db.keys({ gte, lt })) yield [k, NO_VALUE];
+  }
 }
 
 /**
@@ -91,7 +134,7 @@ export async function matchEventConditions(
     const exact = c.op === '=' && c.operand.type === 'string';
     const scanPrefix = exact ? concatBytes(prefix, keyString(c.key), keyString(c.operand.value)) : concatBytes(prefix, keyString(c.key));
     const found = new Map<string, Uint8Array>();
-    for await (const raw of db.keys({ gte: scanPrefix, lt: prefixEnd(scanPrefix) })) {
+    for await (const [raw, value] of entriesIn(db, scanPrefix, prefixEnd(scanPrefix), opts.items !== undefined)) {
       const k = Uint8Array.from(raw);
       let at = scanPrefix.length;
       if (!exact) {
@@ -99,17 +142,21 @@ export async function matchEventConditions(
         if (!v || !conditionMatchesValue(c, v.value)) continue;
         at = v.end;
       }
-      if (k.length - at !== idLength + 4) continue; // not an entry of this shape (cannot happen with our writes)
-      const idSeq = k.subarray(at);
-      const id = idSeq.subarray(0, idLength);
-      if (!opts.accept(id)) continue;
-      const mk = bytesKey(idSeq);
-      if (candidates !== undefined && !candidates.has(mk)) continue;
-      found.set(mk, id);
-      if (found.size > opts.maxMatches)
-        throw new StoreError('too_many_results', `query matches more than ${opts.maxMatches} items; narrow it (e.g. with a height range)`, {
-          maxMatches: opts.maxMatches,
-        });
+      // not an entry of this shape (cannot happen with our writes)
+      const idSeqs = opts.items ? opts.items(k.subarray(at), Uint8Array.from(value)) : [k.subarray(at)];
+      if (!idSeqs) continue;
+      for (const idSeq of idSeqs) {
+        if (idSeq.length !== idLength + 4) continue;
+        const id = idSeq.subarray(0, idLength);
+        if (!opts.accept(id)) continue;
+        const mk = bytesKey(idSeq);
+        if (candidates !== undefined && !candidates.has(mk)) continue;
+        found.set(mk, id);
+        if (found.size > opts.maxMatches)
+          throw new StoreError('too_many_results', `query matches more than ${opts.maxMatches} items; narrow it (e.g. with a height range)`, {
+            maxMatches: opts.maxMatches,
+          });
+      }
     }
     candidates = found;
     if (candidates.size === 0) break;

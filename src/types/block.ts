@@ -1,4 +1,4 @@
-import { merkleRoot, sha256 } from '../crypto/index.js';
+import { merkleRoot, merkleRootOfRepeats, sha256 } from '../crypto/index.js';
 import {
   encodeCommitSig,
   encodeDeterministicExecTxResult,
@@ -39,9 +39,12 @@ export function commitHash(commit: Commit): Uint8Array {
   return merkleRoot(commit.signatures.map(encodeCommitSig));
 }
 
-/** last_results_hash: merkle root over each result reduced to {code, data, gas_wanted, gas_used}. */
+/**
+ * last_results_hash: merkle root over each result reduced to {code, data, gas_wanted, gas_used}.
+ * Those reductions are mostly alike (often all empty), hence the root that reuses repeats.
+ */
 export function resultsHash(results: readonly ExecTxResult[]): Uint8Array {
-  return merkleRoot(results.map(encodeDeterministicExecTxResult));
+  return merkleRootOfRepeats(results.map(encodeDeterministicExecTxResult));
 }
 
 /** consensus_hash: SHA-256 of HashedParams{block_max_bytes, block_max_gas}. */

@@ -34,4 +34,25 @@ describe('ProtoWriter', () => {
     expect(inner).toEqual(plainString(2, 'inner'));
     expect(new ProtoReader(later, 'later').next()).toBe(1);
   });
+
+  test('messages written in place equal the same message encoded apart, at every length-prefix size', () => {
+    const text = fc.oneof(fc.string({ maxLength: 300 }), fc.constantFrom('', 'x'.repeat(125), 'x'.repeat(126), 'x'.repeat(127), 'y'.repeat(16_381), 'z'.repeat(20_000), `${'a'.repeat(200)}é`));
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 300 }), text, text, (field, a, b) => {
+        const inner = new ProtoWriter().string(1, a).string(2, b).finish();
+        const apart = new ProtoWriter().string(1, 'head').repeatedElement(field, inner).string(3, 'tail').finish();
+        const w = new ProtoWriter().string(1, 'head');
+        const start = w.beginMessage(field);
+        w.string(1, a).string(2, b);
+        const inPlace = w.endMessage(start).string(3, 'tail').finish();
+        expect(Buffer.from(inPlace).equals(Buffer.from(apart))).toBe(true);
+      }),
+      { seed: 0x5eed, numRuns: 300 },
+    );
+  });
+
+  test('int64 writes numbers and bigints alike', () => {
+    for (const v of [0, 1, 127, 128, 2 ** 31, 2 ** 53 - 1]) expect(new ProtoWriter().int64(5, v).finish()).toEqual(new ProtoWriter().int64(5, BigInt(v)).finish());
+    expect(new ProtoWriter().int64(5, -3).finish()).toEqual(new ProtoWriter().int64(5, -3n).finish());
+  });
 });

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { createHash } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
-import { EMPTY_HASH, merkleProofs, merkleRoot, rootFromProof, verifyProof } from '../../src/crypto/index.js';
+import { EMPTY_HASH, merkleProofs, merkleRoot, merkleRootOfRepeats, rootFromProof, verifyProof } from '../../src/crypto/index.js';
 import { toHex } from '../../src/codec/index.js';
 
 const SEED = 0x6962;
@@ -26,6 +26,18 @@ describe('RFC 6962 merkle', () => {
     expect(toHex(merkleRoot(items.slice(0, 3)))).toBe(toHex(node(node(a, b), c)));
     // 5 leaves split at 4: (((a b)(c d)) e)
     expect(toHex(merkleRoot(items))).toBe(toHex(node(node(node(a, b), node(c, d)), e)));
+  });
+
+  test('the root of mostly repeated items equals the plain root (property)', () => {
+    const item = fc.oneof(fc.constantFrom(new Uint8Array(0), Uint8Array.of(8, 1), new Uint8Array(64), new Uint8Array(65)), fc.uint8Array({ maxLength: 80 }));
+    fc.assert(
+      fc.property(fc.array(item, { maxLength: 70 }), (items) => {
+        expect(toHex(merkleRootOfRepeats(items))).toBe(toHex(merkleRoot(items)));
+      }),
+      { seed: SEED, numRuns: 300 },
+    );
+    const same = Array.from({ length: 1000 }, () => new Uint8Array(0));
+    expect(toHex(merkleRootOfRepeats(same))).toBe(toHex(merkleRoot(same)));
   });
 
   test('every proof verifies and leads to the root (property)', () => {

@@ -273,6 +273,40 @@ describe('block index', () => {
   });
 });
 
+describe('tx index layout', () => {
+  it('drops an index of the earlier per-entry layout when opened (the node rebuilds it), keeping the block index beside it', async () => {
+    const db = createLevelDb(join(dir.path, 'old-layout.db'));
+    await db.open();
+    const key = (s: string, ...rest: number[]): Uint8Array => Uint8Array.from([...enc.encode(s), ...rest]);
+    await db.put(key('TL:', 0, 0, 0, 0, 0, 0, 0, 7), key('', 0, 0, 0, 0, 0, 0, 0, 7));
+    await db.put(key('TH:', 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 0), sha256(enc.encode('old')));
+    await db.put(key('BI:', 0, 0, 0, 0, 0, 0, 0, 7), new Uint8Array(0));
+    const t = new TxIndex({}, { db });
+    const b = new BlockIndex({}, { db });
+    await t.open();
+    await b.open();
+    expect(await t.lastIndexedHeight()).toBe(0);
+    expect((await t.search('tx.height >= 0')).total).toBe(0);
+    expect(await b.has(7)).toBe(true);
+    await t.indexBlock(7, [enc.encode('new')], [result([ev('n', { k: 'v' })])]);
+    await t.close();
+    // reopened: the current layout is kept
+    const again = new TxIndex({}, { db });
+    await again.open();
+    expect(await again.lastIndexedHeight()).toBe(7);
+    expect(names((await again.search("n.k = 'v' AND tx.height = 7")).items)).toEqual(['new']);
+    await again.close();
+    await b.close();
+    await db.close();
+  });
+
+  it('filters event matches by tx.hash through the per-block lists', async () => {
+    // alice sends in a1 and b1; only a1's hash contains this
+    const a1 = BLOCKS.get(1)![0]!;
+    expect(await search(`transfer.sender = 'alice' AND tx.hash CONTAINS '${hex(sha256(a1.tx)).slice(0, 16)}'`)).toEqual(['a1']);
+  });
+});
+
 describe('indexes on their own databases', () => {
   it('persist across a reopen', async () => {
     const path = join(dir.path, 'own.db');

@@ -137,17 +137,17 @@ function nonNegativeInt(name: string, v: number): number {
   return v;
 }
 
+// The attributes every tx's events share: one frozen object each, not two new ones per tx.
+const CREATOR_KEY = Object.freeze({ key: 'creator', value: 'Cosmoshi Netowoko', index: true });
+const CREATOR_VALUE = Object.freeze({ key: 'creator', value: 'Cosmoshi', index: true });
+const INDEX_KEY = Object.freeze({ key: 'index_key', value: 'index is working', index: true });
+const NOINDEX_KEY = Object.freeze({ key: 'noindex_key', value: 'index is working', index: false });
+
 /** The events CometBFT's kvstore emits for every tx, attribute for attribute. */
 function txEvents(key: string, value: string): Event[] {
-  const attributes = (creator: string, k: string) => [
-    { key: 'creator', value: creator, index: true },
-    { key: 'key', value: k, index: true },
-    { key: 'index_key', value: 'index is working', index: true },
-    { key: 'noindex_key', value: 'index is working', index: false },
-  ];
   return [
-    { type: 'app', attributes: attributes('Cosmoshi Netowoko', key) },
-    { type: 'app', attributes: attributes('Cosmoshi', value) },
+    { type: 'app', attributes: [CREATOR_KEY, { key: 'key', value: key, index: true }, INDEX_KEY, NOINDEX_KEY] },
+    { type: 'app', attributes: [CREATOR_VALUE, { key: 'key', value, index: true }, INDEX_KEY, NOINDEX_KEY] },
   ];
 }
 
@@ -432,7 +432,8 @@ export class KVStoreApp extends BaseApplication {
         continue;
       }
       if (p.tx.kind === 'set') {
-        await work.set(kvStateKey(p.tx.key), p.tx.value);
+        const key = kvStateKey(p.tx.key);
+        if (!work.trySet(key, p.tx.value)) await work.set(key, p.tx.value);
         txResults.push(execTxResult({ code: KVStoreCode.OK, events: txEvents(utf8.decode(p.tx.key), utf8.decode(p.tx.value)) }));
       } else {
         update(p.tx.pubKey, p.tx.power);

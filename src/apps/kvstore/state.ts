@@ -119,16 +119,23 @@ export class WorkingState {
     return w;
   }
 
-  async get(stateKey: Uint8Array): Promise<Uint8Array | null> {
-    const k = mapKey(stateKey);
+  /** The value of map key `k` if known without the database (staged, or read before). */
+  private known(k: string): Uint8Array | null | undefined {
     const staged = this.writes.get(k);
-    if (staged !== undefined) return staged.value;
-    const cached = this.reads.get(k);
-    if (cached !== undefined) return cached;
+    return staged !== undefined ? staged.value : this.reads.get(k);
+  }
+
+  private async read(k: string, stateKey: Uint8Array): Promise<Uint8Array | null> {
     const v = await this.db.get(dbKey(stateKey));
     const value = v === undefined ? null : plain(v);
     this.reads.set(k, value);
     return value;
+  }
+
+  async get(stateKey: Uint8Array): Promise<Uint8Array | null> {
+    const k = mapKey(stateKey);
+    const v = this.known(k);
+    return v !== undefined ? v : this.read(k, stateKey);
   }
 
   /** Reads the committed values of many keys in one database call (a block's worth of txs). */
@@ -146,7 +153,24 @@ export class WorkingState {
   }
 
   async set(stateKey: Uint8Array, value: Uint8Array | null): Promise<void> {
-    const old = await this.get(stateKey);
+    const k = mapKey(stateKey);
+    const old = this.known(k);
+    this.write(k, stateKey, old !== undefined ? old : await this.read(k, stateKey), value);
+  }
+
+  /**
+   * set() without waiting, when the old value is known (staged or prefetched); false, and
+   * nothing done, when it must be read first. A block's txs, prefetched, take no await each.
+   */
+  trySet(stateKey: Uint8Array, value: Uint8Array | null): boolean {
+    const k = mapKey(stateKey);
+    const old = this.known(k);
+    if (old === undefined) return false;
+    this.write(k, stateKey, old, value);
+    return true;
+  }
+
+  private write(k: string, stateKey: Uint8Array, old: Uint8Array | null, value: Uint8Array | null): void {
     if (old !== null) {
       this.ltHash.remove(stateElement(stateKey, old));
       this.entries--;
@@ -156,7 +180,7 @@ export class WorkingState {
       this.entries++;
     }
     // copies: a tx's bytes belong to the caller, who may reuse the buffer
-    this.writes.set(mapKey(stateKey), { key: stateKey.slice(), value: value === null ? null : value.slice() });
+    this.writes.set(k, { key: stateKey.slice(), value: value === null ? null : value.slice() });
   }
 }
 
