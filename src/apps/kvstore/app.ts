@@ -109,7 +109,10 @@ export interface KVStoreOptions {
   readonly snapshotChunkSize?: number;
   /** ResponseCommit.retainHeight keeps this many recent blocks; 0 keeps all. */
   readonly retainBlocks?: number;
-  /** fsync every commit (default true). Off only for tests and benchmarks. */
+  /**
+   * fsync every commit (default true). The node runs it off: a commit lost to a power cut leaves
+   * the app behind the block store, and the start-up handshake replays the missing blocks.
+   */
   readonly syncWrites?: boolean;
   readonly logger?: AppLogger;
 }
