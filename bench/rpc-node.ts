@@ -1,7 +1,7 @@
 // A `tally start` child process for the RPC benchmark and the docs generator: its own home in a
 // temp dir, RPC on a free port (read from the "node started" log line), removed on stop.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -20,7 +20,9 @@ export async function startBenchNode(args: string[] = []): Promise<BenchNode> {
   const home = mkdtempSync(join(tmpdir(), 'tally-bench-rpc-'));
   const init = spawnSync(process.execPath, [CLI, 'init', '--home', home], { encoding: 'utf8' });
   if (init.status !== 0) throw new Error(`tally init failed: ${init.stderr}`);
-  const child = spawn(process.execPath, [CLI, 'start', '--home', home, '--rpc.laddr', 'tcp://127.0.0.1:0', '--log_format', 'json', ...args], {
+  // BENCH_NODE_ARGS: extra node flags, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, CLI, 'start', '--home', home, '--rpc.laddr', 'tcp://127.0.0.1:0', '--log_format', 'json', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -50,7 +52,9 @@ export async function startBenchNode(args: string[] = []): Promise<BenchNode> {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
         child.kill('SIGTERM');
+        const force = setTimeout(() => child.kill('SIGKILL'), 20_000);
         await exited;
+        clearTimeout(force);
       }
       rmSync(home, { recursive: true, force: true });
     },
@@ -58,6 +62,15 @@ export async function startBenchNode(args: string[] = []): Promise<BenchNode> {
 }
 
 export const keepAlive = new Agent({ keepAlive: true, maxSockets: 256 });
+
+/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat (Linux). */
+export function processCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // fields after the command name (which may hold spaces) start at field 3; utime, stime are 14, 15
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticksPerSecond = 100; // USER_HZ: 100 on every Linux that node supports
+  return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+}
 
 /** One JSON-RPC POST over a keep-alive agent (by default the shared one); resolves with the body text. */
 export function post(port: number, body: string, agent: Agent = keepAlive): Promise<{ status: number; text: string }> {

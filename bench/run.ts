@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const only = process.argv[2];
-const benches = ['crypto', 'node', 'pipeline', 'rpc', 'testnet'].filter((b) => !only || b === only);
+const benches = ['crypto', 'node', 'pipeline', 'rpc', 'mempool', 'testnet'].filter((b) => !only || b === only);
 let failed = 0;
 for (const b of benches) {
   const r = spawnSync(process.execPath, [join(here, `${b}.js`), ...process.argv.slice(3)], { stdio: 'inherit' });

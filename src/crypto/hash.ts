@@ -5,7 +5,7 @@ export const HASH_SIZE = 32;
 /** SHA-256 of the concatenation of the given byte arrays. */
 export function sha256(...parts: Uint8Array[]): Uint8Array {
   if (parts.length === 1) {
-    // one-shot: no Hash object (about half the cost for the small inputs a block hashes by the thousand)
+    // one-shot: no Hash object (about half the cost for the small inputs hashed by the thousand)
     const d = hash('sha256', parts[0]!, 'buffer');
     return new Uint8Array(d.buffer, d.byteOffset, d.length);
   }

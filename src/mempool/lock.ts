@@ -20,6 +20,13 @@ export class AsyncMutex {
     return this.urgent.length + this.normal.length;
   }
 
+  /** The lock at once if it is free, else null (no promise, no microtask: the common case is cheap). */
+  tryAcquire(): Release | null {
+    if (this.held) return null;
+    this.held = true;
+    return this.releaser();
+  }
+
   acquire(urgent = false): Promise<Release> {
     if (!this.held) {
       this.held = true;

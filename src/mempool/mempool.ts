@@ -19,7 +19,7 @@
 //   which also keeps the app seeing Recheck calls before the New ones, as in CometBFT.
 import { CODE_OK, CheckTxType, type Application, type ResponseCheckTx } from '../abci/index.js';
 import { toHex } from '../codec/index.js';
-import { txHash } from '../types/index.js';
+import { txHash, txHashOnce } from '../types/index.js';
 import { TxCache } from './cache.js';
 import {
   MempoolError,
@@ -63,7 +63,8 @@ interface Entry {
   readonly protoSize: number;
   /** From the first CheckTx, as in CometBFT (a recheck does not change it). */
   readonly gasWanted: bigint;
-  readonly senders: Set<string>;
+  /** Peers it came from; null until one is known (most txs have at most one sender). */
+  senders: Set<string> | null;
   /** Checked against the state after the last committed block (false while waiting for recheck). */
   verified: boolean;
 }
@@ -102,6 +103,11 @@ export class Mempool {
   private recheckRun: RecheckRun | null = null;
   private recheckGeneration = 0;
   private waitingChecks = 0;
+  /**
+   * The tx whose CheckTx is in flight (one at a time, behind the gate), with the peers that sent it
+   * meanwhile: their copies are refused as duplicates, but they must not be sent it back either.
+   */
+  private checking: { readonly key: string; senders: Set<string> | null } | null = null;
   private readonly listeners = new Set<() => void>();
   /** One notification per height, like CometBFT's txsAvailable channel. */
   private notified = false;
@@ -131,19 +137,24 @@ export class Mempool {
     // before the fullness check: a tx that can never fit is told so, not to retry later
     if (tx.length > this.opts.maxTxBytes) throw this.rejected(txTooLarge(this.opts.maxTxBytes, tx.length));
     this.assertRoom(tx.length);
-    const own = tx.slice(); // the caller may reuse its buffer
-    const hash = txHash(own);
+    // the caller's object is hashed (the RPC has usually hashed it already) but not cached: only
+    // the copy below is kept, and a block on another node holds yet another copy
+    const hash = txHashOnce(tx);
     const key = toHex(hash);
     // early duplicate answer, so a flood of copies does not queue (checked again below)
     if (this.cache.has(key) || this.entries.has(key)) throw this.duplicate(key, info.sender);
     if (this.waitingChecks >= this.opts.maxWaitingChecks) throw this.rejected(busy(this.waitingChecks, this.opts.maxWaitingChecks));
+    const own = tx.slice(); // the caller may reuse its buffer
 
-    this.waitingChecks++;
-    let release: Release;
-    try {
-      release = await this.turnForNewTx();
-    } finally {
-      this.waitingChecks--;
+    // the common case, no recheck running and the gate free, takes it without a promise
+    let release = this.recheckRun === null ? this.gate.tryAcquire() : null;
+    if (release === null) {
+      this.waitingChecks++;
+      try {
+        release = await this.turnForNewTx();
+      } finally {
+        this.waitingChecks--;
+      }
     }
     try {
       return await this.checkNew(own, hash, key, info.sender);
@@ -175,12 +186,15 @@ export class Mempool {
     if (!this.cache.push(key) || inPool) throw this.duplicate(key, sender);
 
     let res: ResponseCheckTx;
+    const checking = (this.checking = { key, senders: sender === undefined ? null : new Set([sender]) });
     try {
       res = await this.app.checkTx({ tx, type: CheckTxType.New });
     } catch (e) {
       this.cache.remove(key);
       this.log.warn({ tx: key, err: errorMessage(e) }, 'CheckTx failed');
       throw e;
+    } finally {
+      this.checking = null;
     }
     const result: CheckTxResult = { ...res, hash };
     if (res.code !== CODE_OK) {
@@ -203,7 +217,7 @@ export class Mempool {
       key,
       protoSize: size,
       gasWanted: res.gasWanted,
-      senders: new Set(sender === undefined ? [] : [sender]),
+      senders: checking.senders,
       verified: true,
     };
     this.entries.set(key, entry);
@@ -222,9 +236,11 @@ export class Mempool {
   }
 
   private duplicate(key: string, sender: string | undefined): MempoolError {
-    // a tx may be in the cache but no longer in the pool (committed): record senders only for pooled ones
-    const entry = this.entries.get(key);
-    if (entry !== undefined && sender !== undefined) entry.senders.add(sender);
+    // a tx may be in the cache but no longer in the pool (committed): record senders only for
+    // pooled ones and the one being checked
+    if (sender === undefined) return this.rejected(alreadyInCache(key));
+    const entry = this.entries.get(key) ?? (this.checking?.key === key ? this.checking : undefined);
+    if (entry !== undefined) (entry.senders ??= new Set()).add(sender);
     return this.rejected(alreadyInCache(key));
   }
 
@@ -333,13 +349,14 @@ export class Mempool {
     this.abandonRecheck();
 
     let removed = 0;
-    committedTxs.forEach((tx, i) => {
-      const key = toHex(txHash(tx));
-      if (txResults[i]?.code === CODE_OK) this.cache.push(key);
+    for (let i = 0; i < committedTxs.length; i++) {
+      // txHash: the block's validation (data_hash) has hashed these very objects
+      const key = toHex(txHash(committedTxs[i]!));
+      if (txResults[i]!.code === CODE_OK) this.cache.push(key);
       else if (!this.opts.keepInvalidTxsInCache) this.cache.remove(key);
       // note: a proposer may leave out valid txs; they simply stay in the pool
       if (this.removeEntry(key)) removed++;
-    });
+    }
     this.reportSize();
     this.log.debug({ height, committed: committedTxs.length, removed, remaining: this.entries.size }, 'mempool updated');
 
@@ -361,18 +378,22 @@ export class Mempool {
 
   private async recheckLoop(run: RecheckRun, queue: readonly Entry[]): Promise<void> {
     let evicted = 0;
+    let release: Release | null = null;
     try {
       for (const entry of queue) {
-        const release = await this.gate.acquire();
-        try {
-          if (run.generation !== this.recheckGeneration) return;
-          if (this.entries.get(entry.key) !== entry) continue; // removed meanwhile
-          if (!(await this.recheckOne(run, entry))) evicted++;
-        } finally {
+        // The gate is kept from one tx to the next while nobody waits for it (no promise per tx);
+        // whoever does — consensus above all — gets it after at most one CheckTx, as before.
+        if (release !== null && this.gate.queued > 0) {
           release();
+          release = null;
         }
+        release ??= this.gate.tryAcquire() ?? (await this.gate.acquire());
+        if (run.generation !== this.recheckGeneration) return;
+        if (this.entries.get(entry.key) !== entry) continue; // removed meanwhile
+        if (!(await this.recheckOne(run, entry))) evicted++;
       }
     } finally {
+      release?.();
       if (run.generation === this.recheckGeneration) {
         this.recheckRun = null;
         run.finish();
@@ -454,8 +475,8 @@ export class Mempool {
 
   /** The peers a pooled tx was received from (empty if unknown or from RPC). */
   senders(hash: TxKey): readonly string[] {
-    const e = this.entries.get(keyOf(hash));
-    return e === undefined ? [] : [...e.senders];
+    const senders = this.entries.get(keyOf(hash))?.senders;
+    return senders ? [...senders] : [];
   }
 
   /** Up to `limit` pooled txs in FIFO order (all if absent or negative), for unconfirmed_txs. */

@@ -164,9 +164,10 @@ export class RpcServer {
   // ---- HTTP ------------------------------------------------------------------------------
 
   private cors(req: IncomingMessage, res: ServerResponse): void {
-    const origin = req.headers.origin;
     const allowed = this.opts.corsAllowedOrigins;
-    if (!origin || allowed.length === 0) return;
+    if (allowed.length === 0) return;
+    const origin = req.headers.origin;
+    if (!origin) return;
     if (allowed.includes('*') || allowed.includes(origin)) {
       res.setHeader('Access-Control-Allow-Origin', allowed.includes('*') ? '*' : origin);
       res.setHeader('Access-Control-Allow-Methods', 'HEAD, GET, POST, OPTIONS');
@@ -178,13 +179,11 @@ export class RpcServer {
     try {
       this.cors(req, res);
       if (req.method === 'OPTIONS') return this.write(res, 204, '');
+      if (req.method === 'POST' && req.url === '/') return await this.onPost(req, res); // every JSON-RPC call: no URL to parse
       const url = new URL(req.url ?? '/', 'http://localhost');
       if (req.method === 'POST') {
         if (url.pathname !== '/') return this.writeJson(res, 404, errorResponse(null, new RpcError(INVALID_REQUEST, `path ${url.pathname} is invalid`)));
-        const body = await this.readBody(req, res);
-        if (body === undefined) return;
-        if (body.length === 0) return this.writeJson(res, 200, this.listMethods());
-        return this.writeJson(res, 200, await this.onJsonRpcText(body.toString('utf8'), undefined));
+        return await this.onPost(req, res);
       }
       if (req.method === 'GET' || req.method === 'HEAD') {
         if (url.pathname === '/') return this.writeJson(res, 200, this.listMethods());
@@ -201,6 +200,13 @@ export class RpcServer {
       if (!res.headersSent) this.write(res, 500, 'internal error\n');
       else res.destroy();
     }
+  }
+
+  private async onPost(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await this.readBody(req, res);
+    if (body === undefined) return;
+    if (body.length === 0) return this.writeJson(res, 200, this.listMethods());
+    return this.writeJson(res, 200, await this.onJsonRpcText(body.toString('utf8'), undefined));
   }
 
   /** Reads the body up to the limit; answers 413 and returns undefined beyond it. */
@@ -235,7 +241,8 @@ export class RpcServer {
         chunks.push(c);
       });
       req.on('end', () => {
-        if (!done) resolve(Buffer.concat(chunks));
+        // a small body comes in one chunk: no copy
+        if (!done) resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
       });
       req.on('error', () => {
         if (!done) resolve(undefined);
@@ -256,8 +263,11 @@ export class RpcServer {
       res.end();
       return;
     }
-    res.writeHead(status, { 'Content-Type': 'application/json' });
-    res.end(JSON.stringify(body));
+    // With Content-Length (as CometBFT's Go server sends for small bodies) node writes the head and
+    // the body in one write; without it every response went out chunked, in several pieces.
+    const text = JSON.stringify(body);
+    res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+    res.end(text);
   }
 
   private listMethods(): JsonObject {

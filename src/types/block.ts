@@ -21,6 +21,14 @@ export function txHash(tx: Uint8Array): Uint8Array {
   return h;
 }
 
+/**
+ * txHash without remembering it: for a tx object that is not kept (the mempool keeps a copy),
+ * whose entry in the cache would only cost. Uses the cached hash if there is one.
+ */
+export function txHashOnce(tx: Uint8Array): Uint8Array {
+  return txHashes.get(tx) ?? sha256(tx);
+}
+
 /** data_hash: merkle root over SHA-256 of each tx. */
 export function dataHash(txs: readonly Uint8Array[]): Uint8Array {
   return merkleRoot(txs.map(txHash));

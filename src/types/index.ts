@@ -1,7 +1,7 @@
 export { ValidationError } from './errors.js';
 export { headerHash, BLOCK_PROTOCOL } from './header.js';
 export { voteSignBytes, proposalSignBytes, voteExtensionSignBytes, commitSigSignBytes } from './vote.js';
-export { txHash, dataHash, evidenceHash, commitHash, resultsHash, consensusParamsHash } from './block.js';
+export { txHash, txHashOnce, dataHash, evidenceHash, commitHash, resultsHash, consensusParamsHash } from './block.js';
 export { PartSet, partsFromBytes, blockParts, BLOCK_PART_SIZE, MAX_BLOCK_PARTS } from './part-set.js';
 export {
   validateBlockID,

@@ -71,12 +71,14 @@ export function txRoutes(env: RpcEnv): Record<string, RpcMethod> {
       handler: async (p) => execTxResultToJson(await env.app.checkTx({ tx: requireTx(p), type: CheckTxType.New })),
     },
 
+    // txHash (cached on the tx object) before CheckTx: the mempool then finds the hash computed
     broadcast_tx_async: {
       params: ['tx'],
       handler: (p) => {
         const tx = requireTx(p);
+        const hash = toHex(txHash(tx));
         void checkTx(tx).catch(() => {}); // the caller learns nothing of CheckTx, as in CometBFT
-        return { code: 0, data: '', log: '', codespace: '', hash: toHex(txHash(tx)) };
+        return { code: 0, data: '', log: '', codespace: '', hash };
       },
     },
 
@@ -84,8 +86,9 @@ export function txRoutes(env: RpcEnv): Record<string, RpcMethod> {
       params: ['tx'],
       handler: async (p) => {
         const tx = requireTx(p);
+        const hash = toHex(txHash(tx));
         const r = await checkTx(tx);
-        return { code: r.code, data: toBase64(r.data), log: r.log, codespace: r.codespace, hash: toHex(txHash(tx)) };
+        return { code: r.code, data: toBase64(r.data), log: r.log, codespace: r.codespace, hash };
       },
     },
 
@@ -93,7 +96,7 @@ export function txRoutes(env: RpcEnv): Record<string, RpcMethod> {
       params: ['tx'],
       handler: async (p) => {
         const tx = requireTx(p);
-        const hash = txHash(tx);
+        const hash = toHex(txHash(tx));
         // registered before CheckTx, so a block that includes the tx at once is not missed
         const waiter = env.txWaiters.wait(hash, env.config.rpc.timeoutBroadcastTxCommitMs);
         let r: ResponseCheckTx;
@@ -105,11 +108,11 @@ export function txRoutes(env: RpcEnv): Record<string, RpcMethod> {
         }
         if (r.code !== 0) {
           waiter.cancel();
-          return { check_tx: execTxResultToJson(r), tx_result: execTxResultToJson(EMPTY_EXEC_TX_RESULT), hash: toHex(hash), height: '0' };
+          return { check_tx: execTxResultToJson(r), tx_result: execTxResultToJson(EMPTY_EXEC_TX_RESULT), hash, height: '0' };
         }
         const committed = await waiter.promise;
         if (!committed) throw serverError(`timed out waiting for tx to be included in a block (${env.config.rpc.timeoutBroadcastTxCommitMs} ms)`);
-        return { check_tx: execTxResultToJson(r), tx_result: execTxResultToJson(committed.result), hash: toHex(hash), height: String(committed.height) };
+        return { check_tx: execTxResultToJson(r), tx_result: execTxResultToJson(committed.result), hash, height: String(committed.height) };
       },
     },
 
