@@ -68,20 +68,9 @@ async function pipeline1000(dir: string): Promise<Record<string, number>> {
   const { KVStoreApp } = await import('../src/apps/kvstore/index.js');
   const { BlockExecutor, handshake, stateFromGenesis } = await import('../src/execution/index.js');
   const { BlockIndex, BlockStore, StateStore, TxIndex } = await import('../src/store/index.js');
-  const { PrivKey, sha256 } = await import('../src/crypto/index.js');
-  const { DEFAULT_CONSENSUS_PARAMS } = await import('../src/types/genesis.js');
   const { voteSignBytes } = await import('../src/types/index.js');
   const { BlockIDFlag, SignedMsgType } = await import('../src/codec/index.js');
-  const key = PrivKey.fromSeed(sha256(new TextEncoder().encode('bench')));
-  const genesis = {
-    genesisTime: { seconds: 1_700_000_000, nanos: 0 },
-    chainId: 'bench',
-    initialHeight: 1,
-    consensusParams: DEFAULT_CONSENSUS_PARAMS,
-    validators: [{ address: key.pubKey.address, pubKey: key.pubKey.bytes, power: 10n, name: 'v' }],
-    appHash: new Uint8Array(0),
-    appState: undefined,
-  };
+  const { key, genesis } = (await import('./shared.js')).benchChain();
   const quiet = { info: () => {}, warn: () => {}, debug: () => {} };
   const app = serialize(await KVStoreApp.open({ dir: join(dir, 'app') }));
   const stores = [new BlockStore({ path: join(dir, 'b') }), new StateStore({ path: join(dir, 's') }), new TxIndex({ path: join(dir, 't') }), new BlockIndex({ path: join(dir, 'bi') })] as const;

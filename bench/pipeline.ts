@@ -17,11 +17,10 @@ import { join } from 'node:path';
 import { encodeResponseFinalizeBlock, serialize } from '../src/abci/index.js';
 import { KVStoreApp } from '../src/apps/kvstore/index.js';
 import { BlockIDFlag, SignedMsgType, type Commit } from '../src/codec/index.js';
-import { PrivKey, sha256 } from '../src/crypto/index.js';
 import { BlockExecutor, handshake, stateFromGenesis, updateState } from '../src/execution/index.js';
 import { BlockIndex, BlockStore, StateStore, TxIndex } from '../src/store/index.js';
-import { DEFAULT_CONSENSUS_PARAMS, type GenesisDoc } from '../src/types/genesis.js';
 import { PartSet, headerHash, voteSignBytes } from '../src/types/index.js';
+import { benchChain } from './shared.js';
 
 const BLOCKS = Number(process.env.BENCH_BLOCKS ?? 30);
 const WARMUP = 5;
@@ -42,16 +41,7 @@ function makeTx(block: number, i: number): Uint8Array {
 const quiet = { info: () => {}, warn: () => {}, debug: () => {} };
 
 async function run(dir: string): Promise<{ cpu: Record<Phase, number>; wallMsPerBlock: number }> {
-  const key = PrivKey.fromSeed(sha256(new TextEncoder().encode('bench')));
-  const genesis: GenesisDoc = {
-    genesisTime: { seconds: 1_700_000_000, nanos: 0 },
-    chainId: 'bench',
-    initialHeight: 1,
-    consensusParams: DEFAULT_CONSENSUS_PARAMS,
-    validators: [{ address: key.pubKey.address, pubKey: key.pubKey.bytes, power: 10n, name: 'v' }],
-    appHash: new Uint8Array(0),
-    appState: undefined,
-  };
+  const { key, genesis } = benchChain();
   const kv = await KVStoreApp.open({ dir: join(dir, 'app') });
   const app = serialize(kv);
   const blockStore = new BlockStore({ path: join(dir, 'blockstore.db') });

@@ -10,6 +10,7 @@
 import '../src/polyfill/index.js';
 import { cpus } from 'node:os';
 import { post, processCpuSeconds, startBenchNode, type BenchNode } from './rpc-node.js';
+import { LOAD_NODE_FLAGS } from './shared.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
@@ -94,14 +95,7 @@ async function cpuMode(): Promise<void> {
         const node = await startBenchNode([
           '--consensus.timeout_commit',
           '0ms',
-          '--mempool.size',
-          '100000',
-          '--mempool.max_txs_bytes',
-          String(1 << 30),
-          '--mempool.cache_size',
-          '200000',
-          '--rpc.max_open_connections',
-          '2000',
+          ...LOAD_NODE_FLAGS,
         ]);
         try {
           const tag = `c${Date.now().toString(36)}`;

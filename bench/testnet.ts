@@ -23,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { post as postVia } from './rpc-node.js';
+import { LOAD_NODE_FLAGS } from './shared.js';
 
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
 
@@ -98,14 +99,7 @@ async function startTestnet(): Promise<Testnet> {
       args['create-empty-blocks'],
       '--tx_index.indexer',
       args.indexer,
-      '--mempool.size',
-      '100000',
-      '--mempool.max_txs_bytes',
-      String(1 << 30),
-      '--mempool.cache_size',
-      '200000',
-      '--rpc.max_open_connections',
-      '2000',
+      ...LOAD_NODE_FLAGS,
       '--rpc.timeout_broadcast_tx_commit',
       '30s',
       '--log_level',
