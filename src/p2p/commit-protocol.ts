@@ -3,8 +3,8 @@
 // the stream is closed. The server answers from the block store; the client gets the answer
 // decoded but unverified (the consensus engine verifies the commit against its validator set).
 import type { Stream } from '@libp2p/interface';
-import { lpStream } from '@libp2p/utils';
 import { SILENT_LOGGER, P2PError, errorMessage, type P2PLogger } from './errors.js';
+import { answerOnce, requestOnce } from './exchange.js';
 import type { P2PHost } from './host.js';
 import { MAX_COMMIT_RESPONSE_BYTES, decodeCommitRequest, decodeCommitResponse, encodeCommitRequest, encodeCommitResponse, type CommitResponse } from './messages.js';
 
@@ -70,42 +70,36 @@ export class CommitProtocol {
 
   /** The block and seen commit of `height` from `peer`; null if the peer does not have it. */
   async request(peer: string, height: number, signal?: AbortSignal): Promise<CommitResponse | null> {
-    const timeout = AbortSignal.timeout(this.timeoutMs);
-    const s = signal ? AbortSignal.any([signal, timeout]) : timeout;
-    let stream: Stream | undefined;
+    const bytes = await requestOnce(this.m.host, peer, this.protocol, encodeCommitRequest(height), {
+      maxResponseBytes: this.maxResponseBytes,
+      timeoutMs: this.timeoutMs,
+      ...(signal ? { signal } : {}),
+      label: `commit request to ${peer} for height ${height}`,
+      context: { height },
+    });
+    let res: CommitResponse | null;
     try {
-      stream = await this.m.host.openStream(peer, this.protocol, s);
-      const lp = lpStream(stream, { maxDataLength: this.maxResponseBytes, maxBufferSize: this.maxResponseBytes + 16 });
-      await lp.write(encodeCommitRequest(height), { signal: s });
-      const bytes = (await lp.read({ signal: s })).subarray();
-      await stream.close({ signal: s }).catch(() => {});
-      try {
-        const res = decodeCommitResponse(bytes);
-        if (res && res.commit.height !== height) throw new P2PError('bad_response', `asked for height ${height}, got ${res.commit.height}`);
-        return res;
-      } catch (e) {
-        if (e instanceof P2PError) throw e;
-        throw new P2PError('bad_response', `commit response from ${peer} does not decode: ${errorMessage(e)}`, { peer, height });
-      }
+      res = decodeCommitResponse(bytes);
     } catch (e) {
-      stream?.abort(e instanceof Error ? e : new Error(String(e)));
-      if (e instanceof P2PError) throw e;
-      throw new P2PError('request_failed', `commit request to ${peer} for height ${height} failed: ${errorMessage(e)}`, { peer, height });
+      throw new P2PError('bad_response', `commit response from ${peer} does not decode: ${errorMessage(e)}`, { peer, height });
     }
+    if (res && res.commit.height !== height) throw new P2PError('bad_response', `asked for height ${height}, got ${res.commit.height}`);
+    return res;
   }
 
   private async serve(stream: Stream, peer: string): Promise<void> {
-    const signal = AbortSignal.timeout(this.timeoutMs);
+    let height: number | undefined;
+    let found = false;
     try {
-      const lp = lpStream(stream, { maxDataLength: MAX_REQUEST_BYTES });
-      const height = decodeCommitRequest((await lp.read({ signal })).subarray());
-      const res = await this.m.source.load(height);
-      await lp.write(encodeCommitResponse(res), { signal });
-      await stream.close({ signal });
-      this.log.debug({ peer, height, found: res !== null }, 'served a commit');
+      await answerOnce(stream, MAX_REQUEST_BYTES, this.timeoutMs, async (request) => {
+        height = decodeCommitRequest(request);
+        const res = await this.m.source.load(height);
+        found = res !== null;
+        return encodeCommitResponse(res);
+      });
+      this.log.debug({ peer, height, found }, 'served a commit');
     } catch (e) {
       this.log.debug({ peer, err: errorMessage(e) }, 'commit request failed');
-      stream.abort(e instanceof Error ? e : new Error(String(e)));
     }
   }
 }

@@ -14,9 +14,9 @@
 // interval (with a small burst), loses score (`bad_pex`); a peer that speaks another chain's
 // protocols and not ours is banned outright (`wrong_chain`).
 import type { IdentifyResult, Stream } from '@libp2p/interface';
-import { lpStream } from '@libp2p/utils';
 import { AddressBook, type AddressBookOptions } from './address-book.js';
 import { P2PError, SILENT_LOGGER, errorMessage, type P2PLogger } from './errors.js';
+import { answerOnce, requestOnce } from './exchange.js';
 import { FloodMeter } from './flood-meter.js';
 import { parsePersistentPeers, type P2PHost, type PersistentPeer } from './host.js';
 import { MAX_PEX_ADDRS, MAX_PEX_MESSAGE_BYTES, checkPexAddr, decodePexAddrs, decodePexRequest, encodePexAddrs, encodePexRequest } from './messages.js';
@@ -136,20 +136,13 @@ export class PeerExchange {
 
   /** Asks `peer` for addresses it knows (decoded and checked, not yet added to the book). */
   async request(peer: string, signal?: AbortSignal): Promise<string[]> {
-    const timeout = AbortSignal.timeout(this.opts.requestTimeoutMs ?? DEFAULT_PEX_REQUEST_TIMEOUT_MS);
-    const s = signal ? AbortSignal.any([signal, timeout]) : timeout;
-    let stream: Stream | undefined;
-    let bytes: Uint8Array;
-    try {
-      stream = await this.m.host.openStream(peer, this.protocol, s);
-      const lp = lpStream(stream, { maxDataLength: MAX_PEX_MESSAGE_BYTES });
-      await lp.write(encodePexRequest(this.maxAddrs), { signal: s });
-      bytes = (await lp.read({ signal: s })).subarray();
-      await stream.close({ signal: s }).catch(() => {});
-    } catch (e) {
-      stream?.abort(e instanceof Error ? e : new Error(String(e)));
-      throw new P2PError('request_failed', `peer-exchange request to ${peer} failed: ${errorMessage(e)}`, { peer });
-    }
+    const bytes = await requestOnce(this.m.host, peer, this.protocol, encodePexRequest(this.maxAddrs), {
+      maxResponseBytes: MAX_PEX_MESSAGE_BYTES,
+      timeoutMs: this.opts.requestTimeoutMs ?? DEFAULT_PEX_REQUEST_TIMEOUT_MS,
+      ...(signal ? { signal } : {}),
+      label: `peer-exchange request to ${peer}`,
+      context: {},
+    });
     try {
       const addrs = decodePexAddrs(bytes);
       if (addrs.length > this.maxAddrs) throw new Error(`${addrs.length} addresses, asked for ${this.maxAddrs}`);
@@ -288,25 +281,24 @@ export class PeerExchange {
       stream.abort(new P2PError('bad_response', 'peer-exchange requests too often', { peer }));
       return;
     }
-    const signal = AbortSignal.timeout(this.opts.requestTimeoutMs ?? DEFAULT_PEX_REQUEST_TIMEOUT_MS);
+    let served = 0;
     try {
-      const lp = lpStream(stream, { maxDataLength: 16 });
-      let limit: number;
-      try {
-        limit = decodePexRequest((await lp.read({ signal })).subarray());
-      } catch (e) {
-        if (!(e instanceof Error) || e.name !== 'DecodeError') throw e;
-        host.penalize(peer, 'bad_pex', `request: ${e.message}`);
-        throw e;
-      }
-      const addrs = this.book.selection(Math.min(limit, this.maxAddrs), (id) => id === peer || host.isBanned(id));
-      await lp.write(encodePexAddrs(addrs), { signal });
-      await stream.close({ signal });
+      await answerOnce(stream, 16, this.opts.requestTimeoutMs ?? DEFAULT_PEX_REQUEST_TIMEOUT_MS, (request) => {
+        let limit: number;
+        try {
+          limit = decodePexRequest(request);
+        } catch (e) {
+          if (e instanceof Error && e.name === 'DecodeError') host.penalize(peer, 'bad_pex', `request: ${e.message}`);
+          throw e;
+        }
+        const addrs = this.book.selection(Math.min(limit, this.maxAddrs), (id) => id === peer || host.isBanned(id));
+        served = addrs.length;
+        return Promise.resolve(encodePexAddrs(addrs));
+      });
       this.stats.served++;
-      this.log.debug({ peer, addrs: addrs.length }, 'served peer exchange');
+      this.log.debug({ peer, addrs: served }, 'served peer exchange');
     } catch (e) {
       this.log.debug({ peer, err: errorMessage(e) }, 'peer-exchange request not served');
-      stream.abort(e instanceof Error ? e : new Error(String(e)));
     }
   }
 }

@@ -8,9 +8,9 @@
 //
 // Answers are decoded but not verified: block sync verifies commits, consensus checks votes.
 import type { Stream } from '@libp2p/interface';
-import { lpStream } from '@libp2p/utils';
 import type { Vote } from '../codec/index.js';
 import { SILENT_LOGGER, P2PError, errorMessage, type P2PLogger } from './errors.js';
+import { answerOnce, requestOnce } from './exchange.js';
 import type { P2PHost } from './host.js';
 import {
   MAX_BLOCKS_PER_REQUEST,
@@ -138,39 +138,20 @@ export class SyncProtocols {
     decode: (bytes: Uint8Array) => T,
     context: Record<string, unknown>,
   ): Promise<T> {
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const s = signal ? AbortSignal.any([signal, timeout]) : timeout;
-    let stream: Stream | undefined;
+    const bytes = await requestOnce(this.m.host, peer, protocol, body, { maxResponseBytes, timeoutMs, ...(signal ? { signal } : {}), label: `${what} request to ${peer}`, context });
     try {
-      stream = await this.m.host.openStream(peer, protocol, s);
-      const lp = lpStream(stream, { maxDataLength: maxResponseBytes, maxBufferSize: maxResponseBytes + 16 });
-      await lp.write(body, { signal: s });
-      const bytes = (await lp.read({ signal: s })).subarray();
-      await stream.close({ signal: s }).catch(() => {});
-      try {
-        return decode(bytes);
-      } catch (e) {
-        throw new P2PError('bad_response', `${what} response from ${peer} is malformed: ${errorMessage(e)}`, { peer, protocol, ...context });
-      }
+      return decode(bytes);
     } catch (e) {
-      stream?.abort(e instanceof Error ? e : new Error(String(e)));
-      if (e instanceof P2PError) throw e;
-      throw new P2PError('request_failed', `${what} request to ${peer} failed: ${errorMessage(e)}`, { peer, protocol, ...context });
+      throw new P2PError('bad_response', `${what} response from ${peer} is malformed: ${errorMessage(e)}`, { peer, protocol, ...context });
     }
   }
 
   private async serve<Req>(stream: Stream, peer: string, what: string, answer: (req: Req) => Promise<Uint8Array>, decode: (bytes: Uint8Array) => Req): Promise<void> {
-    const signal = AbortSignal.timeout(what === 'blocks' ? this.blocksTimeoutMs : this.timeoutMs);
     try {
-      const lp = lpStream(stream, { maxDataLength: MAX_SYNC_REQUEST_BYTES });
-      const req = decode((await lp.read({ signal })).subarray());
-      const res = await answer(req);
-      await lp.write(res, { signal });
-      await stream.close({ signal });
+      const res = await answerOnce(stream, MAX_SYNC_REQUEST_BYTES, what === 'blocks' ? this.blocksTimeoutMs : this.timeoutMs, (request) => answer(decode(request)));
       this.log.debug({ peer, what, bytes: res.length }, 'served a sync request');
     } catch (e) {
       this.log.debug({ peer, what, err: errorMessage(e) }, 'sync request failed');
-      stream.abort(e instanceof Error ? e : new Error(String(e)));
     }
   }
 }
