@@ -2,8 +2,8 @@
 // that sit beside them on hot paths (sha256 of a vote's sign-bytes, a 1000-leaf merkle root).
 // Prints one JSON line.
 import '../src/polyfill/index.js';
-import { cpus } from 'node:os';
 import { PrivKey, merkleRoot, nobleBackend, nodeBackend, sha256, type Ed25519Backend } from '../src/crypto/index.js';
+import { lineHead } from './shared.js';
 
 const MIN_MS = Number(process.env.BENCH_MIN_MS ?? 1500);
 
@@ -45,11 +45,7 @@ const node = measure(nodeBackend);
 const leaves = Array.from({ length: 1000 }, (_, i) => msg(i));
 
 const result = {
-  bench: 'crypto',
-  date: new Date().toISOString().slice(0, 10),
-  node: process.version,
-  cpu: cpus()[0]?.model ?? 'unknown',
-  cores: cpus().length,
+  ...lineHead('crypto'),
   noble_sign_per_s: noble.sign,
   noble_verify_per_s: noble.verify,
   node_sign_per_s: node.sign,

@@ -5,12 +5,13 @@
 // (default 3; the median is printed). Prints one JSON line.
 import '../src/polyfill/index.js';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serialize } from '../src/abci/index.js';
 import { KVStoreApp } from '../src/apps/kvstore/index.js';
 import { Mempool } from '../src/mempool/index.js';
 import { dataHash } from '../src/types/index.js';
+import { lineHead } from './shared.js';
 
 const N = Number(process.env.BENCH_TXS ?? 20_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 256);
@@ -83,11 +84,7 @@ const median = (k: keyof Figures): number => {
   return Number((xs[Math.floor(xs.length / 2)] ?? 0).toFixed(2));
 };
 const line = {
-  bench: 'mempool',
-  date: new Date().toISOString().slice(0, 10),
-  node: process.version,
-  cpu: cpus()[0]?.model ?? 'unknown',
-  cores: cpus().length,
+  ...lineHead('mempool'),
   txs: N,
   concurrency: CONCURRENCY,
   // CPU µs per tx, median of the runs

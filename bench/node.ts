@@ -5,9 +5,10 @@ import '../src/polyfill/index.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { cpus, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { lineHead } from './shared.js';
 
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -172,11 +173,7 @@ async function main(): Promise<void> {
     restarts.sort((a, b) => a - b);
     console.log(
       JSON.stringify({
-        bench: 'node',
-        date: new Date().toISOString().slice(0, 10),
-        node: process.version,
-        cpu: cpus()[0]?.model ?? 'unknown',
-        cores: cpus().length,
+        ...lineHead('node'),
         validators: 1,
         duration_s: SECONDS,
         empty_blocks_per_s: Number(emptyBlocksPerS.toFixed(1)),

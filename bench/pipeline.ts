@@ -12,7 +12,7 @@
 // Prints one JSON line.
 import '../src/polyfill/index.js';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeResponseFinalizeBlock, serialize } from '../src/abci/index.js';
 import { KVStoreApp } from '../src/apps/kvstore/index.js';
@@ -20,7 +20,7 @@ import { BlockIDFlag, SignedMsgType, type Commit } from '../src/codec/index.js';
 import { BlockExecutor, handshake, stateFromGenesis, updateState } from '../src/execution/index.js';
 import { BlockIndex, BlockStore, StateStore, TxIndex } from '../src/store/index.js';
 import { PartSet, headerHash, voteSignBytes } from '../src/types/index.js';
-import { benchChain } from './shared.js';
+import { benchChain, lineHead } from './shared.js';
 
 const BLOCKS = Number(process.env.BENCH_BLOCKS ?? 30);
 const WARMUP = 5;
@@ -130,10 +130,7 @@ async function main(): Promise<void> {
   const totals = runs.map((r) => PHASES.reduce((n, p) => n + r.cpu[p], 0));
   console.log(
     JSON.stringify({
-      bench: 'pipeline',
-      date: new Date().toISOString().slice(0, 10),
-      node: process.version,
-      cpu: cpus()[0]?.model ?? 'unknown',
+      ...lineHead('pipeline'),
       runs: RUNS,
       blocks: BLOCKS - WARMUP,
       txs_per_block: TXS_PER_BLOCK,

@@ -6,6 +6,7 @@ import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stopChild } from './shared.js';
 
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
 
@@ -49,13 +50,7 @@ export async function startBenchNode(args: string[] = []): Promise<BenchNode> {
     url: `http://127.0.0.1:${port}`,
     child,
     stop: async () => {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        const force = setTimeout(() => child.kill('SIGKILL'), 20_000);
-        await exited;
-        clearTimeout(force);
-      }
+      await stopChild(child, 20_000);
       rmSync(home, { recursive: true, force: true });
     },
   };

@@ -8,9 +8,8 @@
 // broadcast_tx_commit and broadcast_tx_sync at 64 and 256 concurrent clients, each run on a fresh
 // node, BENCH_RUNS runs (default 3) per case; prints one JSON line per case with the median.
 import '../src/polyfill/index.js';
-import { cpus } from 'node:os';
 import { post, processCpuSeconds, startBenchNode, type BenchNode } from './rpc-node.js';
-import { LOAD_NODE_FLAGS } from './shared.js';
+import { LOAD_NODE_FLAGS, lineHead } from './shared.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
@@ -115,10 +114,7 @@ async function cpuMode(): Promise<void> {
       }
       const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
       const line = {
-        bench: 'rpc-cpu',
-        date: new Date().toISOString().slice(0, 10),
-        node: process.version,
-        cores: cpus().length,
+        ...lineHead('rpc-cpu'),
         method,
         concurrency,
         seconds: SECONDS,
@@ -149,11 +145,7 @@ try {
   const stamp = Date.now();
   const broadcast = await drive(node, (i) => call('broadcast_tx_sync', { tx: tx(`b${stamp}-${i}=${i}`) }, i));
   const line = {
-    bench: 'rpc',
-    date: new Date().toISOString().slice(0, 10),
-    node: process.version,
-    cpu: cpus()[0]?.model ?? 'unknown',
-    cores: cpus().length,
+    ...lineHead('rpc'),
     concurrency: CONCURRENCY,
     seconds_per_method: SECONDS,
     status_rps: status.rps,

@@ -1,4 +1,6 @@
 // What several benchmarks set up the same way.
+import type { ChildProcess } from 'node:child_process';
+import { cpus } from 'node:os';
 import { PrivKey, sha256 } from '../src/crypto/index.js';
 import { DEFAULT_CONSENSUS_PARAMS, type GenesisDoc } from '../src/types/genesis.js';
 
@@ -28,3 +30,18 @@ export const LOAD_NODE_FLAGS: readonly string[] = [
   '--rpc.max_open_connections',
   '2000',
 ];
+
+/** The fields every benchmark's JSON line starts with: which benchmark, when, on what. */
+export function lineHead(bench: string): { bench: string; date: string; node: string; cpu: string; cores: number } {
+  return { bench, date: new Date().toISOString().slice(0, 10), node: process.version, cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length };
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`; resolves when the child has exited. */
+export async function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const force = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(force);
+}

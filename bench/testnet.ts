@@ -17,13 +17,13 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { createServer } from 'node:net';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { post as postVia } from './rpc-node.js';
-import { LOAD_NODE_FLAGS } from './shared.js';
+import { LOAD_NODE_FLAGS, lineHead, stopChild } from './shared.js';
 
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
 
@@ -137,16 +137,7 @@ async function startTestnet(): Promise<Testnet> {
     dir,
     stop: async () => {
       stopping = true;
-      await Promise.all(
-        children.map(async (c) => {
-          if (c.exitCode !== null || c.signalCode !== null) return;
-          const exited = new Promise((r) => c.once('exit', r));
-          c.kill('SIGTERM');
-          const t = setTimeout(() => c.kill('SIGKILL'), 10_000);
-          await exited;
-          clearTimeout(t);
-        }),
-      );
+      await Promise.all(children.map((c) => stopChild(c, 10_000)));
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -347,11 +338,7 @@ async function runOnce(concurrency: number): Promise<Record<string, unknown>> {
     const intervals = blocks.slice(1).map((b, i) => b.time - blocks[i]!.time).sort((a, b) => a - b);
     r.latencies.sort((a, b) => a - b);
     return {
-      bench: 'testnet',
-      date: new Date().toISOString().slice(0, 10),
-      node: process.version,
-      cpu: cpus()[0]?.model ?? 'unknown',
-      cores: cpus().length,
+      ...lineHead('testnet'),
       validators: VALIDATORS,
       mode: MODE,
       concurrency: MODE === 'commit' ? concurrency : null,
