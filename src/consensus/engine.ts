@@ -175,8 +175,6 @@ export class ConsensusEngine {
   private replayed = { ready: new Set<string>(), validated: new Set<string>() };
   private readonly now: () => Timestamp;
   private readonly heightWaiters: { height: number; resolve: () => void }[] = [];
-  /** Votes and proposals whose signatures checkVoteSignature / checkProposalSignature verified. */
-  private readonly preverified = new WeakSet<Vote | Proposal>();
 
   constructor(
     private readonly opts: EngineOptions,
@@ -294,8 +292,8 @@ export class ConsensusEngine {
    * Checks a gossiped vote's signatures (vote and extension) against the validators of its
    * height, if that is the last, current or next height of this node; without delivering it.
    * The network calls this before forwarding, so that a bad signature is blamed on the peer that
-   * sent it, not on honest peers that relayed it. A vote found valid is not verified again when
-   * it is received.
+   * sent it, not on honest peers that relayed it. Checking it again when it is received costs a
+   * lookup: the crypto backend remembers signatures it found valid.
    */
   checkVoteSignature(vote: Vote): SignatureCheck {
     const s = this.state;
@@ -308,7 +306,6 @@ export class ConsensusEngine {
     if (this.extensionsEnabled(vote.height) && vote.type === SignedMsgType.Precommit && !isZeroBlockID(vote.blockId)) {
       if (!nodeBackend.verify(v.pubKey, voteExtensionSignBytes(this.opts.chainId, vote), vote.extensionSignature)) return 'invalid';
     }
-    this.preverified.add(vote);
     return 'valid';
   }
 
@@ -321,7 +318,6 @@ export class ConsensusEngine {
     const proposer = s.validators.getByAddress(proposerOf(this.core.validators, proposal.round));
     if (!proposer) return 'unknown';
     if (!nodeBackend.verify(proposer.validator.pubKey, proposalSignBytes(this.opts.chainId, proposal), proposal.signature)) return 'invalid';
-    this.preverified.add(proposal);
     return 'valid';
   }
 
@@ -333,7 +329,7 @@ export class ConsensusEngine {
       const proposerAddr = proposerOf(this.core.validators, proposal.round);
       const proposer = this.state.validators.getByAddress(proposerAddr);
       if (!proposer) return;
-      if (!this.preverified.has(proposal) && !nodeBackend.verify(proposer.validator.pubKey, proposalSignBytes(this.opts.chainId, proposal), proposal.signature)) {
+      if (!nodeBackend.verify(proposer.validator.pubKey, proposalSignBytes(this.opts.chainId, proposal), proposal.signature)) {
         this.m.logger.debug({ height: proposal.height, round: proposal.round }, 'dropping proposal with an invalid signature');
         return;
       }
@@ -455,12 +451,9 @@ export class ConsensusEngine {
   private async checkVote(vote: Vote): Promise<boolean> {
     const v = this.state.validators.getByIndex(vote.validatorIndex);
     if (!v || !bytesEqual(v.address, vote.validatorAddress)) return false;
-    // checked by checkVoteSignature against this same validator set (same height, and the set at
-    // index i of a height never changes)
-    const pre = this.preverified.has(vote);
-    if (!pre && !nodeBackend.verify(v.pubKey, voteSignBytes(this.opts.chainId, vote), vote.signature)) return false;
+    if (!nodeBackend.verify(v.pubKey, voteSignBytes(this.opts.chainId, vote), vote.signature)) return false;
     if (this.extensionsEnabled(vote.height) && vote.type === SignedMsgType.Precommit && !isZeroBlockID(vote.blockId)) {
-      if (!pre && !nodeBackend.verify(v.pubKey, voteExtensionSignBytes(this.opts.chainId, vote), vote.extensionSignature)) return false;
+      if (!nodeBackend.verify(v.pubKey, voteExtensionSignBytes(this.opts.chainId, vote), vote.extensionSignature)) return false;
       const own = this.m.signer && bytesEqual(this.m.signer.pubKey.address, vote.validatorAddress);
       if (!own && !(await this.m.executor.verifyVoteExtension(vote))) return false;
     }
