@@ -313,7 +313,13 @@ export class BlockExecutor {
   async recoverIndexes(state: State): Promise<number> {
     const txIndex = this.m.txIndex;
     if (!txIndex && !this.m.blockIndex) return 0;
-    const from = Math.max(txIndex ? (await txIndex.lastIndexedHeight()) + 1 : state.lastBlockHeight, this.m.blockStore.base(), state.initialHeight);
+    const floor = Math.max(this.m.blockStore.base(), state.initialHeight);
+    let from = Math.max(txIndex ? (await txIndex.lastIndexedHeight()) + 1 : state.lastBlockHeight, floor);
+    // The two indexes are separate, unsynced databases: a power cut can leave the block index
+    // behind the tx index. Each keeps a prefix of its writes, so the block index's gap is just
+    // below the tx index's last height.
+    const blockIndex = this.m.blockIndex;
+    if (txIndex && blockIndex) while (from > floor && !(await blockIndex.has(from - 1))) from--;
     let done = 0;
     for (let h = from; h <= state.lastBlockHeight; h++) {
       if (!txIndex && (await this.m.blockIndex!.has(h))) continue;

@@ -133,10 +133,10 @@ export class TallyNode {
 
     const blockStore = new BlockStore({ path: join(dbDir, 'blockstore.db') });
     const stateStore = new StateStore({ path: join(dbDir, 'state.db') });
-    // not fsynced: the index records the last height it holds, and recoverIndexes re-indexes
-    // from there at start whatever a power cut took (the blocks and results are durable)
+    // not fsynced: recoverIndexes re-indexes at start whatever a power cut took, from the
+    // stored blocks and results (which are durable)
     const txIndex = new TxIndex({ path: join(dbDir, 'tx_index.db'), sync: false });
-    const blockIndex = new BlockIndex({ path: join(dbDir, 'block_index.db') });
+    const blockIndex = new BlockIndex({ path: join(dbDir, 'block_index.db'), sync: false });
     for (const s of [blockStore, stateStore, txIndex, blockIndex]) {
       await s.open();
       this.closers.push(s);

@@ -258,6 +258,21 @@ describe('start-up handshake', () => {
     expect(await env.txIndex.lastIndexedHeight()).toBe(3);
   });
 
+  test('a block index behind the tx index (separate unsynced databases) is filled in from the gap', async () => {
+    const { dir, env: first, genesis } = await chainOf(4, 'g');
+    let env = first;
+    await closeEnv(env);
+    // only the block index lost its last heights (a power cut kept the tx index's writes)
+    rmSync(join(dir, 'blockindex'), { recursive: true, force: true });
+    env = await openEnv(dir);
+    for (let h = 1; h <= 2; h++) await env.blockIndex.index(h, []);
+    const restarted = await boot(env, genesis);
+    expect(await env.txIndex.lastIndexedHeight()).toBe(4);
+    expect(await env.executor.recoverIndexes(restarted)).toBe(2);
+    expect((await env.blockIndex.search('block.height >= 1')).total).toBe(4);
+    expect((await env.txIndex.search('tx.height>0')).total).toBe(4); // re-indexing heights 3 and 4 added no duplicates
+  });
+
   test('an app ahead of the store is refused with a clear error', async () => {
     const keys = testKeys(1);
     const genesis = testGenesis(keys);
