@@ -253,6 +253,7 @@ export class ConsensusEngine {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     await this.queue.catch(() => {});
+    await this.m.executor.settled().catch(() => {}); // the stores close after the engine
     this.wal?.close();
     this.wal = undefined;
   }
@@ -801,12 +802,16 @@ export class ConsensusEngine {
     // a peer's commit proves the decision; our own precommits of that round may be too few to
     const caughtUp = this.caughtUp !== null && valueIdOf(this.caughtUp.blockId) === valueIdOf(blockId) ? this.caughtUp : null;
     const { commit, extended } = caughtUp ? { commit: caughtUp, extended: null } : this.commitsFor(round, blockId, coreCommit);
-    // the block is stored while the app executes it (applyBlock waits for it before storing anything)
+    // the last block's state is durable before this block is stored (a restart needs the state
+    // within one block of the store); the block is stored while the app executes it
+    await this.m.executor.settled();
     const saved = extended
       ? this.m.blockStore.saveBlockWithExtendedCommit(entry.block, extended, { header: entry.partSetHeader, parts: entry.parts })
       : this.m.blockStore.saveBlock(entry.block, commit, { header: entry.partSetHeader, parts: entry.parts });
     saved.catch(() => {}); // awaited inside applyBlock; a failure surfaces there
-    const { state } = await this.m.executor.applyBlock(this.state, blockId, entry.block, saved);
+    const { state } = await this.m.executor.applyBlock(this.state, blockId, entry.block, saved, { background: true });
+    // the index and state writes continue while the next height starts; their failure stops consensus
+    this.m.executor.settled().catch((e: unknown) => this.fatal(e instanceof Error ? e : new Error(String(e))));
     this.state = state;
     this.lastCommit = commit;
     this.lastExtendedCommit = extended;

@@ -125,7 +125,19 @@ export class BlockExecutor {
    */
   private readonly validated = new WeakMap<State, WeakSet<Block>>();
 
+  /** The last block's index and state writes, when applyBlock left them running (`background`). */
+  private finishing: Promise<void> = Promise.resolve();
+
   constructor(private readonly m: ExecutorModules) {}
+
+  /**
+   * Resolves once the last applied block is indexed and its state durable; rejects if those
+   * writes failed. The next block must not be stored before: a restart needs the state within
+   * one block of the store.
+   */
+  settled(): Promise<void> {
+    return this.finishing;
+  }
 
   private async validate(state: State, block: Block): Promise<void> {
     if (this.validated.get(state)?.has(block)) return;
@@ -223,7 +235,14 @@ export class BlockExecutor {
    * `saved`, when given, is the block being written to the block store: FinalizeBlock runs while
    * it is written (the app persists nothing before Commit), and nothing is stored before it is.
    */
-  async applyBlock(state: State, blockId: BlockID, block: Block, saved?: Promise<unknown>): Promise<{ state: State; response: ResponseFinalizeBlock; retainHeight: number }> {
+  async applyBlock(
+    state: State,
+    blockId: BlockID,
+    block: Block,
+    saved?: Promise<unknown>,
+    opts: { readonly background?: boolean } = {},
+  ): Promise<{ state: State; response: ResponseFinalizeBlock; retainHeight: number }> {
+    await this.finishing;
     const h = block.header;
     if (h.height === nextHeight(state) && !bytesEqual(h.appHash, state.appHash)) {
       throw new ExecutionError(
@@ -239,7 +258,19 @@ export class BlockExecutor {
     await this.m.stateStore.saveFinalizeBlockResponse(h.height, encodeResponseFinalizeBlock(response));
     const next = updateState(state, blockId, h, response);
     const retainHeight = await this.commit(h.height, block.data.txs, response.txResults, next);
-    await this.finish(block, blockId, response, next, retainHeight);
+    // evidence before returning: the next proposal must not carry evidence this block committed
+    await this.m.evidence?.update(next, block.evidence);
+    const finishing = this.finish(block, blockId, response, next, retainHeight);
+    if (!opts.background) {
+      await finishing;
+      return { state: next, response, retainHeight };
+    }
+    // With `background`, consensus starts the next height while the index and the (fsynced)
+    // state are written: nothing of the next height needs them on disk before its block is
+    // stored, and the engine waits for settled() before that. A crash meanwhile is the crash
+    // between app Commit and state save the handshake already recovers from.
+    this.finishing = finishing;
+    finishing.catch(() => {}); // reported through settled() and the next applyBlock
     return { state: next, response, retainHeight };
   }
 
@@ -248,17 +279,20 @@ export class BlockExecutor {
    * so the stored FinalizeBlock response moves the state instead of executing it again.
    */
   async applyCommittedResponse(state: State, blockId: BlockID, block: Block, response: ResponseFinalizeBlock): Promise<State> {
+    await this.finishing;
     const next = updateState(state, blockId, block.header, response);
+    await this.m.evidence?.update(next, block.evidence);
     await this.finish(block, blockId, response, next, 0);
     return next;
   }
 
-  /** Everything after the app's Commit: index, make the state durable, evidence, prune, notify. */
+  /**
+   * Everything after the app's Commit and the evidence pool's update: index, make the state
+   * durable, prune, notify. (Evidence first: a crash before the state save replays this block
+   * through applyCommittedResponse, which updates the pool again — idempotent; the other order
+   * could leave committed evidence pending, for this node to propose again.)
+   */
   private async finish(block: Block, blockId: BlockID, response: ResponseFinalizeBlock, next: State, retainHeight: number): Promise<void> {
-    // evidence before the state save: a crash between the two replays this block through
-    // applyCommittedResponse, which updates the pool again (idempotent); the other order could
-    // leave committed evidence pending, for this node to propose again
-    await this.m.evidence?.update(next, block.evidence);
     // the indexes and the state are written at once (each fsyncs its own database); an index
     // the crash left behind the state is rebuilt at start by recoverIndexes
     await Promise.all([this.index(block.header.height, block, response), this.m.stateStore.save(next)]);

@@ -273,6 +273,43 @@ describe('start-up handshake', () => {
     expect((await env.txIndex.search('tx.height>0')).total).toBe(4); // re-indexing heights 3 and 4 added no duplicates
   });
 
+  test('in the background, applyBlock returns before the state is durable; the next block and settled() wait for it', async () => {
+    const { env, state, commit, keys } = await chainOf(1, 'b');
+    const realSave = env.stateStore.save.bind(env.stateStore);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    env.stateStore.save = async (s) => {
+      await gate;
+      return realSave(s);
+    };
+    const block = await storeNextBlock(env, state, keys, commit, 'bg=1');
+    const blockId = (await env.blockStore.loadBlockMeta(2))!.blockId;
+    const applied = await env.executor.applyBlock(state, blockId, block, undefined, { background: true });
+    expect(applied.state.lastBlockHeight).toBe(2); // the new state, for consensus to go on with
+    expect((await env.stateStore.load())!.lastBlockHeight).toBe(1); // not yet on disk
+    let settled = false;
+    const waiting = env.executor.settled().then(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(settled).toBe(false);
+    release();
+    await waiting;
+    expect((await env.stateStore.load())!.lastBlockHeight).toBe(2);
+    expect((await env.txIndex.search('tx.height=2')).total).toBe(1);
+  });
+
+  test('a failed background state save is reported by settled() and refuses the next block', async () => {
+    const { env, state, commit, keys } = await chainOf(1, 'f');
+    env.stateStore.save = () => Promise.reject(new Error('disk full'));
+    const block = await storeNextBlock(env, state, keys, commit, 'f=1');
+    const blockId = (await env.blockStore.loadBlockMeta(2))!.blockId;
+    const applied = await env.executor.applyBlock(state, blockId, block, undefined, { background: true });
+    expect(applied.state.lastBlockHeight).toBe(2);
+    await expect(env.executor.settled()).rejects.toThrow('disk full');
+    // executing anything more on top of a state that never reached the disk is refused
+    await expect(env.executor.applyBlock(state, blockId, block)).rejects.toThrow('disk full');
+    await expect(env.executor.applyCommittedResponse(state, blockId, block, applied.response)).rejects.toThrow('disk full');
+  });
+
   test('an app ahead of the store is refused with a clear error', async () => {
     const keys = testKeys(1);
     const genesis = testGenesis(keys);
