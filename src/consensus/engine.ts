@@ -666,7 +666,8 @@ export class ConsensusEngine {
     if (!this.m.signer) return;
     const built = await this.m.executor.createProposalBlock(this.state, this.m.signer.pubKey.address, this.lastCommit, this.lastExtendedCommit);
     await this.learnBlock({ block: built.block, blockId: built.blockId, partSetHeader: built.partSetHeader, parts: built.parts }, true);
-    await this.feed({ kind: 'valueReady', height, round, blockId: built.blockId }, { kind: 'valueReady', height, round, blockId: built.blockId }, true);
+    // not synced here: publishProposal makes the WAL durable before its signature leaves
+    await this.feed({ kind: 'valueReady', height, round, blockId: built.blockId }, { kind: 'valueReady', height, round, blockId: built.blockId }, false);
   }
 
   /** A block of this height is now known: log it, and validate it if the core is waiting. */
@@ -700,10 +701,17 @@ export class ConsensusEngine {
     const signer = this.m.signer;
     const entry = this.blocks.get(valueIdOf(blockId));
     if (!signer || !entry) throw new ConsensusError('asked to propose a block this node does not have', { height, round });
-    this.wal?.sync(); // every input that led here is durable before we sign
-    const proposal = this.sign(() =>
-      signer.signProposal(this.opts.chainId, { type: SignedMsgType.Proposal, height, round, polRound, blockId, timestamp: this.now(), signature: new Uint8Array(0) }),
-    );
+    // every input that led here is durable before the signature leaves; the WAL's fdatasync runs
+    // in the thread pool while the signer makes its own
+    const walSynced = this.wal?.syncAsync();
+    let proposal: Proposal | undefined;
+    try {
+      proposal = this.sign(() =>
+        signer.signProposal(this.opts.chainId, { type: SignedMsgType.Proposal, height, round, polRound, blockId, timestamp: this.now(), signature: new Uint8Array(0) }),
+      );
+    } finally {
+      await walSynced;
+    }
     if (!proposal) return;
     const input: Input = { kind: 'proposal', proposal, signer: signer.pubKey.address };
     if (!this.replaying) this.wal?.append(encodeWalRecord({ kind: 'proposal', proposal, signer: signer.pubKey.address }), false);
@@ -729,23 +737,30 @@ export class ConsensusEngine {
     let extension: Uint8Array = new Uint8Array(0);
     const extend = type === SignedMsgType.Precommit && !isZeroBlockID(blockId) && this.extensionsEnabled(height);
     if (extend && entry) extension = await this.m.executor.extendVote(this.state, entry.block);
-    this.wal?.sync(); // every input that led here is durable before we sign
-    const vote = this.sign(() => signer.signVote(
-      this.opts.chainId,
-      {
-        type,
-        height,
-        round,
-        blockId,
-        timestamp,
-        validatorAddress: signer.pubKey.address,
-        validatorIndex: own.index,
-        signature: new Uint8Array(0),
-        extension,
-        extensionSignature: new Uint8Array(0),
-      },
-      extend,
-    ));
+    // every input that led here is durable before the signature leaves (awaited below); the
+    // WAL's fdatasync runs in the thread pool while the signer makes its own
+    const walSynced = this.wal?.syncAsync();
+    let vote: Vote | undefined;
+    try {
+      vote = this.sign(() => signer.signVote(
+        this.opts.chainId,
+        {
+          type,
+          height,
+          round,
+          blockId,
+          timestamp,
+          validatorAddress: signer.pubKey.address,
+          validatorIndex: own.index,
+          signature: new Uint8Array(0),
+          extension,
+          extensionSignature: new Uint8Array(0),
+        },
+        extend,
+      ));
+    } finally {
+      await walSynced;
+    }
     if (!vote) return;
     // not synced: the inputs that led here are (above); if this record is lost, replaying them
     // asks the signer again, which returns this same signature
