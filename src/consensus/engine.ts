@@ -701,17 +701,10 @@ export class ConsensusEngine {
     const signer = this.m.signer;
     const entry = this.blocks.get(valueIdOf(blockId));
     if (!signer || !entry) throw new ConsensusError('asked to propose a block this node does not have', { height, round });
-    // every input that led here is durable before the signature leaves; the WAL's fdatasync runs
-    // in the thread pool while the signer makes its own
-    const walSynced = this.wal?.syncAsync();
-    let proposal: Proposal | undefined;
-    try {
-      proposal = this.sign(() =>
-        signer.signProposal(this.opts.chainId, { type: SignedMsgType.Proposal, height, round, polRound, blockId, timestamp: this.now(), signature: new Uint8Array(0) }),
-      );
-    } finally {
-      await walSynced;
-    }
+    this.wal?.sync(); // every input that led here is durable before we sign
+    const proposal = this.sign(() =>
+      signer.signProposal(this.opts.chainId, { type: SignedMsgType.Proposal, height, round, polRound, blockId, timestamp: this.now(), signature: new Uint8Array(0) }),
+    );
     if (!proposal) return;
     const input: Input = { kind: 'proposal', proposal, signer: signer.pubKey.address };
     if (!this.replaying) this.wal?.append(encodeWalRecord({ kind: 'proposal', proposal, signer: signer.pubKey.address }), false);
@@ -737,30 +730,26 @@ export class ConsensusEngine {
     let extension: Uint8Array = new Uint8Array(0);
     const extend = type === SignedMsgType.Precommit && !isZeroBlockID(blockId) && this.extensionsEnabled(height);
     if (extend && entry) extension = await this.m.executor.extendVote(this.state, entry.block);
-    // every input that led here is durable before the signature leaves (awaited below); the
-    // WAL's fdatasync runs in the thread pool while the signer makes its own
-    const walSynced = this.wal?.syncAsync();
-    let vote: Vote | undefined;
-    try {
-      vote = this.sign(() => signer.signVote(
-        this.opts.chainId,
-        {
-          type,
-          height,
-          round,
-          blockId,
-          timestamp,
-          validatorAddress: signer.pubKey.address,
-          validatorIndex: own.index,
-          signature: new Uint8Array(0),
-          extension,
-          extensionSignature: new Uint8Array(0),
-        },
-        extend,
-      ));
-    } finally {
-      await walSynced;
-    }
+    // Every input that led here is durable before we sign. (This fdatasync issued in the thread
+    // pool, concurrently with the signer's, measured slower on a 4-validator testnet: 7.5 against
+    // 4.4 ms median from a validated proposal to the prevote sent; the pool is LevelDB's too.)
+    this.wal?.sync();
+    const vote = this.sign(() => signer.signVote(
+      this.opts.chainId,
+      {
+        type,
+        height,
+        round,
+        blockId,
+        timestamp,
+        validatorAddress: signer.pubKey.address,
+        validatorIndex: own.index,
+        signature: new Uint8Array(0),
+        extension,
+        extensionSignature: new Uint8Array(0),
+      },
+      extend,
+    ));
     if (!vote) return;
     // not synced: the inputs that led here are (above); if this record is lost, replaying them
     // asks the signer again, which returns this same signature

@@ -19,7 +19,7 @@
 // reported and ignored; it never stops the node from starting (a CometBFT pain point). A file of
 // the previous format (frames without header and epoch, appended) is read and rewritten in this one.
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fdatasync, fdatasyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fdatasyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { fsyncDir } from '../fsutil/index.js';
@@ -176,9 +176,8 @@ function create(path: string, records: readonly Uint8Array[]): void {
 
 export class WAL {
   private fd: number | undefined;
-  /** Writes since open; `synced` is the count the last completed fdatasync covered. */
-  private writes = 0;
-  private synced = 0;
+  /** Bytes written since the last fdatasync. */
+  private dirty = false;
 
   private constructor(
     readonly path: string,
@@ -232,33 +231,15 @@ export class WAL {
     }
     writeAll(this.handle, bytes, this.pos);
     this.pos += bytes.length;
-    this.writes++;
+    this.dirty = true;
     if (sync) this.sync();
   }
 
   /** Makes everything appended so far durable; free when nothing was appended since the last sync. */
   sync(): void {
-    if (this.synced === this.writes) return;
-    const covered = this.writes;
+    if (!this.dirty) return;
     fdatasyncSync(this.handle);
-    this.synced = covered;
-  }
-
-  /**
-   * As sync(), off the event loop (libuv's thread pool): the caller can meanwhile do work that
-   * does not depend on the log being durable, e.g. the signer's own fdatasync.
-   */
-  syncAsync(): Promise<void> {
-    if (this.synced === this.writes) return Promise.resolve();
-    const covered = this.writes;
-    const fd = this.handle;
-    return new Promise((resolve, reject) =>
-      fdatasync(fd, (err) => {
-        if (err) return reject(new WALError(`fdatasync failed: ${err.message}`, this.path, { code: err.code }));
-        if (covered > this.synced) this.synced = covered;
-        resolve();
-      }),
-    );
+    this.dirty = false;
   }
 
   /**

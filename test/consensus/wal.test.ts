@@ -178,19 +178,6 @@ describe('consensus WAL', () => {
     expect(again.records).toEqual([rec(2)]);
   });
 
-  test('syncAsync makes the appended records durable off the event loop', async () => {
-    const path = fresh();
-    const { wal } = WAL.open(path);
-    await wal.syncAsync(); // nothing written: resolves at once
-    wal.append(rec(1), false);
-    wal.append(rec(2), false);
-    await wal.syncAsync();
-    wal.close();
-    const again = WAL.open(path);
-    again.wal.close();
-    expect(again.records).toEqual([rec(1), rec(2)]);
-  });
-
   test('a WAL of the previous format (appended frames, no header) is read and rewritten in place', () => {
     const path = fresh();
     writeFileSync(path, Buffer.concat([oldFormat([rec(1), rec(2, 300)]), Buffer.from([1, 2, 3])]));
