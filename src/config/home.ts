@@ -43,6 +43,7 @@ export interface HomePaths {
   readonly privValidatorStateLogFile: string;
   readonly dbDir: string;
   readonly walFile: string;
+  readonly addrBookFile: string;
 }
 
 /** $TALLY_HOME, else ~/.tally. */
@@ -70,6 +71,7 @@ export function homePaths(home: string, config: Config): HomePaths {
     privValidatorStateLogFile: `${at(config.privValidatorStateFile).replace(/\.json$/, '')}.log`,
     dbDir: at(config.dbDir),
     walFile: at(config.consensus.walFile),
+    addrBookFile: at(config.p2p.addrBookFile),
   };
 }
 
@@ -321,6 +323,7 @@ export async function resetHome(home: string): Promise<ResetResult> {
   }
   await ensureDir(dirname(paths.privValidatorStateFile));
   await rm(paths.privValidatorStateLogFile, { force: true }); // holds the state being reset, too
+  await rm(paths.addrBookFile, { force: true }); // as CometBFT's unsafe-reset-all
   await writePrivValidatorState(paths.privValidatorStateFile);
   return walFile === undefined ? { dbDir, privValidatorStateFile: paths.privValidatorStateFile } : { dbDir, privValidatorStateFile: paths.privValidatorStateFile, walFile };
 }

@@ -46,6 +46,7 @@ export interface P2PConfig {
   maxNumInboundPeers: number;
   maxNumOutboundPeers: number;
   pex: boolean;
+  addrBookFile: string;
   banDurationMs: number;
   banThreshold: number;
   maxPeerMsgsPerSec: number;
@@ -444,6 +445,12 @@ export const SCHEMA: Schema = {
           kind: 'bool',
           default: true,
           doc: 'Set true to enable peer exchange (/tally/<chain>/pex/1): peers tell each other about further\npeers, and a node dials those it does not know while below max_num_outbound_peers. Seeds are\nthen dialed for addresses (and again whenever no other peer is known); with pex = false they are\nkept connected like persistent peers.',
+        },
+        addrBookFile: {
+          key: 'addr_book_file',
+          kind: 'string',
+          default: 'config/addrbook.json',
+          doc: 'Path to the address book: the peers learned through peer exchange and identify, saved every\npex interval and at stop and loaded at start, so a restarted node can dial them again (relative\npaths are relative to the home directory).',
         },
         banDurationMs: {
           key: 'ban_duration',

@@ -120,7 +120,7 @@ const MAX_ORPHAN_BYTES = 16 * 1024 * 1024;
 /** Peers whose latest height is remembered for catch-up. */
 const MAX_TRACKED_PEERS = 1024;
 
-export function networkOptionsFromConfig(config: Config, genesis: { readonly chainId: string; readonly validators: readonly unknown[] }): NodeNetworkOptions {
+export function networkOptionsFromConfig(config: Config, genesis: { readonly chainId: string; readonly validators: readonly unknown[] }, addrBookFile?: string): NodeNetworkOptions {
   const lone = genesis.validators.length === 1 && config.p2p.persistentPeers.length === 0 && config.p2p.seeds.length === 0;
   return {
     chainId: genesis.chainId,
@@ -128,7 +128,7 @@ export function networkOptionsFromConfig(config: Config, genesis: { readonly cha
     host: hostOptionsFromConfig(config.p2p),
     maxTxBytes: config.mempool.maxTxBytes,
     maxPeerMsgsPerSec: config.p2p.maxPeerMsgsPerSec,
-    ...(config.p2p.pex ? { pex: { seeds: config.p2p.seeds } } : {}),
+    ...(config.p2p.pex ? { pex: { seeds: config.p2p.seeds, ...(addrBookFile !== undefined ? { bookFile: addrBookFile } : {}) } } : {}),
     broadcastTxs: config.mempool.broadcast,
     // a peer at a later height is normal for about one timeout_commit; wait a little longer
     catchUpDelayMs: Math.max(DEFAULT_CATCH_UP_DELAY_MS, 2 * config.consensus.timeoutCommitMs),

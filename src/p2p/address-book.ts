@@ -1,7 +1,8 @@
-// The peers this node knows of and how to reach them, in memory: learned from identify (the
-// listen addresses a connected peer reports), from peer exchange, or configured (seeds). It says
-// whom to dial next (never-failed first, failing ones after a growing pause, given up after
-// MAX_DIAL_FAILURES) and what to tell a peer that asks. Bounded; a clock is passed in.
+// The peers this node knows of and how to reach them: learned from identify (the listen
+// addresses a connected peer reports), from peer exchange, or configured (seeds). It says whom to
+// dial next (never-failed first, failing ones after a growing pause, given up after
+// MAX_DIAL_FAILURES) and what to tell a peer that asks. Bounded; a clock is passed in. The learned
+// peers outlive a restart through the address book file (address-book-file.ts).
 
 export type AddrSource = 'config' | 'identify' | 'pex';
 
@@ -15,6 +16,14 @@ export interface KnownPeer {
   failures: number;
   /** Not dialed before this time (after failures). */
   nextDialAt: number;
+}
+
+/** A learned peer as the address book file keeps it. */
+export interface SavedPeer {
+  readonly id: string;
+  readonly addrs: readonly string[];
+  readonly source: Exclude<AddrSource, 'config'>;
+  readonly lastConnected: number;
 }
 
 export interface AddressBookOptions {
@@ -94,6 +103,30 @@ export class AddressBook {
 
   remove(id: string): void {
     this.peers.delete(id);
+  }
+
+  /** The learned peers, for saving (configured ones come from the config again at start). */
+  saved(): SavedPeer[] {
+    const out: SavedPeer[] = [];
+    for (const p of this.peers.values()) {
+      if (p.source === 'config' && p.lastConnected === 0) continue;
+      out.push({ id: p.id, addrs: [...p.addrs], source: p.source === 'config' ? 'identify' : p.source, lastConnected: p.lastConnected });
+    }
+    return out;
+  }
+
+  /** Peers saved by an earlier run: known again, dialable at once, nothing overwritten. */
+  restore(peers: readonly SavedPeer[]): number {
+    let added = 0;
+    for (const sp of peers) {
+      if (this.peers.has(sp.id)) continue;
+      for (const a of [...sp.addrs].reverse()) this.add(sp.id, a, sp.source);
+      const p = this.peers.get(sp.id);
+      if (!p) continue; // the book is full
+      p.lastConnected = sp.lastConnected;
+      added++;
+    }
+    return added;
   }
 
   /** Up to `n` peers to dial now, for which `skip` is false: fewest failures first, ties at random. */

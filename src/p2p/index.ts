@@ -35,7 +35,8 @@ export {
 } from './gossip.js';
 export { PeerScores, DEFAULT_PENALTIES, DEFAULT_BAN_THRESHOLD, DEFAULT_BAN_DURATION_MS, DEFAULT_SCORE_HALF_LIFE_MS, type Offence, type Ban, type PeerScoreOptions, type PeerScoreModules } from './peer-scores.js';
 export { FloodMeter, type FloodMeterOptions } from './flood-meter.js';
-export { AddressBook, DEFAULT_MAX_BOOK_PEERS, MAX_DIAL_FAILURES, type AddressBookOptions, type AddrSource, type KnownPeer } from './address-book.js';
+export { AddressBook, DEFAULT_MAX_BOOK_PEERS, MAX_DIAL_FAILURES, type AddressBookOptions, type AddrSource, type KnownPeer, type SavedPeer } from './address-book.js';
+export { loadAddressBook, saveAddressBook, type LoadedAddressBook } from './address-book-file.js';
 export { PeerExchange, pexProtocolId, DEFAULT_PEX_INTERVAL_MS, DEFAULT_PEX_REQUEST_TIMEOUT_MS, type PexOptions, type PexModules, type PexStats } from './pex.js';
 export { CommitProtocol, commitProtocolId, DEFAULT_COMMIT_REQUEST_TIMEOUT_MS, type CommitSource, type CommitProtocolOptions, type CommitProtocolModules } from './commit-protocol.js';
 export {

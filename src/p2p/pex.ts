@@ -14,6 +14,7 @@
 // interval (with a small burst), loses score (`bad_pex`); a peer that speaks another chain's
 // protocols and not ours is banned outright (`wrong_chain`).
 import type { IdentifyResult, Stream } from '@libp2p/interface';
+import { loadAddressBook, saveAddressBook } from './address-book-file.js';
 import { AddressBook, type AddressBookOptions } from './address-book.js';
 import { P2PError, SILENT_LOGGER, errorMessage, type P2PLogger } from './errors.js';
 import { answerOnce, requestOnce } from './exchange.js';
@@ -36,6 +37,8 @@ export interface PexOptions {
   /** Addresses asked for (and at most given) per request. */
   readonly maxAddrs?: number;
   readonly book?: AddressBookOptions;
+  /** p2p.addr_book_file: learned peers are loaded from it at start, saved every interval and at stop. */
+  readonly bookFile?: string;
 }
 
 export interface PexModules {
@@ -104,6 +107,7 @@ export class PeerExchange {
     host.libp2p.addEventListener('peer:disconnect', this.onDisconnect);
     this.abort = new AbortController();
     this.running = true;
+    this.loadBook();
     for (const s of this.seeds) this.book.add(s.id, s.addr.toString(), 'config');
     this.dialSeeds();
     this.timer = setInterval(() => this.tick(), this.intervalMs);
@@ -117,11 +121,36 @@ export class PeerExchange {
     this.timer = null;
     for (const t of this.retries) clearTimeout(t);
     this.retries.clear();
+    this.saveBook();
     const host = this.m.host;
     if (!host.isRunning) return;
     host.libp2p.removeEventListener('peer:identify', this.onIdentify);
     host.libp2p.removeEventListener('peer:disconnect', this.onDisconnect);
     await host.libp2p.unhandle(this.protocol);
+  }
+
+  private loadBook(): void {
+    const file = this.opts.bookFile;
+    if (file === undefined) return;
+    try {
+      const loaded = loadAddressBook(file);
+      if (loaded.movedAside) this.log.warn({ file, movedTo: loaded.movedAside.to, err: loaded.movedAside.reason }, 'address book unreadable: moved aside, starting with an empty one');
+      if (loaded.skipped > 0) this.log.warn({ file, skipped: loaded.skipped }, 'address book entries skipped as malformed');
+      const restored = this.book.restore(loaded.peers);
+      if (restored > 0) this.log.info({ file, peers: restored }, 'loaded the address book');
+    } catch (e) {
+      this.log.warn({ file, err: errorMessage(e) }, 'could not read the address book: starting with an empty one');
+    }
+  }
+
+  private saveBook(): void {
+    const file = this.opts.bookFile;
+    if (file === undefined) return;
+    try {
+      saveAddressBook(file, this.book.saved());
+    } catch (e) {
+      this.log.warn({ file, err: errorMessage(e) }, 'could not save the address book');
+    }
   }
 
   /** More seeds (RPC dial_seeds): remembered and dialed now. */
@@ -189,6 +218,7 @@ export class PeerExchange {
 
   private tick(): void {
     if (!this.running) return;
+    this.saveBook();
     this.dialSome();
     if (!this.wantMore()) return;
     const now = this.now();

@@ -197,8 +197,10 @@ describe.concurrent('tally CLI', () => {
     const keyBefore = await readFile(join(home, 'config/priv_validator_key.json'), 'utf8');
     await writeFile(join(home, 'data/priv_validator_state.json'), JSON.stringify({ height: '99', round: 2, step: 3 }));
     await mkdir(join(home, 'data/blockstore.db'));
+    await writeFile(join(home, 'config/addrbook.json'), JSON.stringify({ version: 1, peers: [] }));
     const r = await ok(['unsafe-reset-all', '--home', home]);
     expect(r.stdout).toContain('Removed all blockchain history');
+    expect(await readdir(join(home, 'config'))).not.toContain('addrbook.json'); // as CometBFT's reset
     expect(await readdir(join(home, 'data'))).toEqual(['priv_validator_state.json']);
     expect(JSON.parse(await readFile(join(home, 'data/priv_validator_state.json'), 'utf8'))).toEqual({ height: '0', round: 0, step: 0 });
     expect(await readFile(join(home, 'config/priv_validator_key.json'), 'utf8')).toBe(keyBefore);

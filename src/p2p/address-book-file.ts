@@ -1,0 +1,62 @@
+// The address book on disk (p2p.addr_book_file, CometBFT's config/addrbook.json in spirit; the
+// format is Tally's own, since its addresses are libp2p multiaddrs). Written atomically; read
+// leniently: an entry that does not check out is skipped, and a file that cannot be read at all
+// is moved aside (never overwritten) so the node starts with an empty book and loses nothing.
+import { existsSync, readFileSync, renameSync } from 'node:fs';
+import { writeFileAtomicSync } from '../fsutil/index.js';
+import type { SavedPeer } from './address-book.js';
+import { checkPexAddr } from './messages.js';
+
+const VERSION = 1;
+
+export interface LoadedAddressBook {
+  readonly peers: SavedPeer[];
+  /** Entries skipped as malformed. */
+  readonly skipped: number;
+  /** Set when the whole file was unreadable: where it was moved, and why. */
+  readonly movedAside?: { readonly to: string; readonly reason: string };
+}
+
+export function saveAddressBook(path: string, peers: readonly SavedPeer[]): void {
+  const json = { version: VERSION, peers: peers.map((p) => ({ id: p.id, addrs: p.addrs, source: p.source, last_connected: p.lastConnected })) };
+  writeFileAtomicSync(path, `${JSON.stringify(json, null, 2)}\n`, 0o600);
+}
+
+export function loadAddressBook(path: string): LoadedAddressBook {
+  if (!existsSync(path)) return { peers: [], skipped: 0 };
+  let entries: unknown[];
+  try {
+    const doc: unknown = JSON.parse(readFileSync(path, 'utf8'));
+    if (typeof doc !== 'object' || doc === null || !Array.isArray((doc as { peers?: unknown }).peers)) throw new Error('no "peers" list');
+    const version = (doc as { version?: unknown }).version;
+    if (version !== VERSION) throw new Error(`unknown version ${JSON.stringify(version)}`);
+    entries = (doc as { peers: unknown[] }).peers;
+  } catch (e) {
+    const to = `${path}.unreadable-${Date.now()}`;
+    renameSync(path, to);
+    return { peers: [], skipped: 0, movedAside: { to, reason: e instanceof Error ? e.message : String(e) } };
+  }
+  const peers: SavedPeer[] = [];
+  let skipped = 0;
+  for (const e of entries) {
+    const p = peerOf(e);
+    if (p) peers.push(p);
+    else skipped++;
+  }
+  return { peers, skipped };
+}
+
+function peerOf(e: unknown): SavedPeer | undefined {
+  if (typeof e !== 'object' || e === null) return undefined;
+  const { id, addrs, source, last_connected: lastConnected } = e as Record<string, unknown>;
+  if (typeof id !== 'string' || !Array.isArray(addrs) || addrs.length === 0) return undefined;
+  if (source !== 'identify' && source !== 'pex') return undefined;
+  if (typeof lastConnected !== 'number' || !Number.isSafeInteger(lastConnected) || lastConnected < 0) return undefined;
+  const ok = addrs.filter((a): a is string => {
+    if (typeof a !== 'string') return false;
+    const c = checkPexAddr(a);
+    return typeof c !== 'string' && c.peerId === id;
+  });
+  if (ok.length !== addrs.length) return undefined;
+  return { id, addrs: ok, source, lastConnected };
+}
