@@ -9,23 +9,32 @@
 //
 // Layout: a 16-byte file header (magic, version), then frames
 //   [crc32 (4, BE) | length (4, BE) | epoch (8) | payload]
-// with the CRC over epoch ‖ payload. Each height's log has a random epoch; reading takes frames
-// from the start while they are intact and carry the first frame's epoch. What follows — zeros,
-// frames of an older height, a frame torn by a crash — ends the log. The epoch is random, not a
-// counter, because after a crash frames of a newer height may sit further in the file while its
-// start still holds an older one; a counter could later repeat and let such a frame continue a log.
+// with the CRC over everything after it (length ‖ epoch ‖ payload). Each log has a random
+// epoch; reading takes frames from the start while they are intact and carry the first frame's
+// epoch. What follows — zeros, frames of an older log, a frame torn by a crash — ends the log.
+// The epoch is random, not a counter, because after a crash frames of a newer log may sit further
+// in the file while its start still holds an older one; a counter could later repeat and let such
+// a frame continue a log. For the same reason an epoch is written once, front to back: opening a
+// file that holds records rewrites them under a new epoch (atomically, beside it), so that frames
+// a crash left beyond the end — appended but never synced — cannot be read back later behind
+// records appended after the restart.
 //
-// A torn or corrupt frame of the current height — the normal result of a crash mid-write — is
-// reported and ignored; it never stops the node from starting (a CometBFT pain point). A file of
-// the previous format (frames without header and epoch, appended) is read and rewritten in this one.
+// What survives a crash is a prefix of one log, never a mix of two: of the current height's,
+// at least what was appended up to its last sync; after a reset and before the next sync, possibly
+// only a prefix of the previous height's (see reset). A torn or corrupt frame of the current log —
+// the normal result of a crash mid-write — is reported and dropped; it never stops the node from
+// starting (a CometBFT pain point). Files of the earlier formats (1: appended [crc32 | length | payload] frames without a
+// header; 2: this layout with the CRC over epoch ‖ payload only) are read and rewritten in this one.
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fdatasyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fdatasyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { fsyncDir } from '../fsutil/index.js';
 
 const MAGIC = Buffer.from('TALLYWAL', 'ascii');
-const VERSION = 2;
+const VERSION = 3;
+/** The previous version with a file header; read, then rewritten as VERSION. */
+const VERSION_2 = 2;
 const FILE_HEADER = 16;
 const FRAME_HEADER = 16;
 const OLD_FRAME_HEADER = 8;
@@ -44,8 +53,9 @@ export class WALError extends Error {
     message: string,
     readonly path: string,
     readonly context: Record<string, unknown> = {},
+    options?: ErrorOptions,
   ) {
-    super(`${path}: ${message}`);
+    super(`${path}: ${message}`, options);
   }
 }
 
@@ -56,71 +66,88 @@ export interface WALOpenResult {
   readonly truncated?: { readonly offset: number; readonly droppedBytes: number; readonly reason: string };
 }
 
-interface Scan {
+type Truncated = NonNullable<WALOpenResult['truncated']>;
+
+/** What a file holds: its records, and where reading stopped at damage (not at a clean end). */
+interface Found {
   readonly records: Uint8Array[];
-  /** Where the next frame goes. */
+  readonly torn?: Truncated;
+}
+
+/** Where the log goes on: its epoch, where the next frame goes, the allocated size. */
+interface Place {
+  readonly epoch: Buffer;
   readonly end: number;
-  /** The epoch to continue with, or undefined when the file holds no records. */
-  readonly epoch?: Buffer;
-  /** Set when reading stopped at a damaged frame of the current height (not at a clean end). */
-  readonly torn?: { readonly reason: string; readonly dropped: number };
+  readonly size: number;
 }
 
-function frameCrc(epoch: Uint8Array, payload: Uint8Array): number {
-  return crc32(payload, crc32(epoch));
+/** CRC of a frame from its length field on; version 2 left the length out. */
+function frameCrc(buf: Buffer, off: number, len: number, version: number): number {
+  if (version === VERSION_2) return crc32(buf.subarray(off + FRAME_HEADER, off + FRAME_HEADER + len), crc32(buf.subarray(off + 8, off + FRAME_HEADER)));
+  return crc32(buf.subarray(off + 4, off + FRAME_HEADER + len));
 }
 
-/** Frames of the current format from FILE_HEADER, up to the first that is not the log's continuation. */
-function scan(buf: Buffer, maxRecordBytes: number): Scan {
+/** Frames with a file header, from FILE_HEADER up to the first that does not continue the log. */
+function scan(buf: Buffer, version: number, maxRecordBytes: number): Found {
   const records: Uint8Array[] = [];
   let off = FILE_HEADER;
   let epoch: Buffer | undefined;
+  const torn = (reason: string, dropped: number): Found => ({ records, torn: { offset: off, droppedBytes: dropped, reason } });
   while (buf.length - off >= FRAME_HEADER) {
     const crc = buf.readUInt32BE(off);
     const len = buf.readUInt32BE(off + 4);
     const e = buf.subarray(off + 8, off + 16);
     if (e.every((b) => b === 0)) break; // never-written space: the clean end
-    if (epoch && !e.equals(epoch)) break; // a frame of an older height: the clean end
-    const torn = (reason: string, dropped: number): Scan => ({ records, end: off, ...(epoch ? { epoch } : {}), torn: { reason, dropped } });
+    if (epoch && !e.equals(epoch)) break; // a frame of an older log: the clean end
     if (len > maxRecordBytes) return torn(`record length ${len} exceeds ${maxRecordBytes}`, FRAME_HEADER);
     if (buf.length - off - FRAME_HEADER < len) return torn('incomplete record', buf.length - off);
-    const payload = buf.subarray(off + FRAME_HEADER, off + FRAME_HEADER + len);
-    if (frameCrc(e, payload) !== crc) {
+    if (frameCrc(buf, off, len, version) !== crc) {
       // a bad first frame is as likely stale bytes as a torn write: only a later one is reported
       if (!epoch) break;
       return torn('checksum mismatch', FRAME_HEADER + len);
     }
     epoch ??= Buffer.from(e);
-    records.push(new Uint8Array(payload));
+    records.push(new Uint8Array(buf.subarray(off + FRAME_HEADER, off + FRAME_HEADER + len)));
     off += FRAME_HEADER + len;
   }
-  // an allocated file always has zeros after its last frame: a short tail was cut off
-  if (epoch && off < buf.length && buf.length - off < FRAME_HEADER) return { records, end: off, epoch, torn: { reason: 'incomplete frame header', dropped: buf.length - off } };
-  return epoch ? { records, end: off, epoch } : { records, end: off };
+  // an allocated file always has a frame header's room after its last frame: a short tail was cut off
+  if (epoch && off < buf.length && buf.length - off < FRAME_HEADER) return torn('incomplete frame header', buf.length - off);
+  return { records };
 }
 
-/** The previous format: appended [crc32 | length | payload] frames, no file header. */
-function scanOld(buf: Buffer, maxRecordBytes: number): { records: Uint8Array[]; end: number; reason?: string } {
+/** Format 1: appended [crc32 | length | payload] frames, no file header; damage is only ever at the tail. */
+function scanOld(buf: Buffer, maxRecordBytes: number): Found {
   const records: Uint8Array[] = [];
   let off = 0;
+  const torn = (reason: string): Found => ({ records, torn: { offset: off, droppedBytes: buf.length - off, reason } });
   while (off < buf.length) {
-    if (buf.length - off < OLD_FRAME_HEADER) return { records, end: off, reason: 'incomplete frame header' };
+    if (buf.length - off < OLD_FRAME_HEADER) return torn('incomplete frame header');
     const crc = buf.readUInt32BE(off);
     const len = buf.readUInt32BE(off + 4);
-    if (len > maxRecordBytes) return { records, end: off, reason: `record length ${len} exceeds ${maxRecordBytes}` };
-    if (buf.length - off - OLD_FRAME_HEADER < len) return { records, end: off, reason: 'incomplete record' };
+    if (len > maxRecordBytes) return torn(`record length ${len} exceeds ${maxRecordBytes}`);
+    if (buf.length - off - OLD_FRAME_HEADER < len) return torn('incomplete record');
     const payload = buf.subarray(off + OLD_FRAME_HEADER, off + OLD_FRAME_HEADER + len);
-    if (crc32(payload) !== crc) return { records, end: off, reason: 'checksum mismatch' };
+    if (crc32(payload) !== crc) return torn('checksum mismatch');
     records.push(new Uint8Array(payload));
     off += OLD_FRAME_HEADER + len;
   }
-  return { records, end: off };
+  return { records };
+}
+
+/** The records of any format this version reads, with whether the file is already in the current one. */
+function parse(path: string, buf: Buffer, maxRecordBytes: number): Found & { readonly current: boolean } {
+  // a format-1 file cannot start with the magic: its length field would be 'YWAL', over any bound
+  if (!buf.subarray(0, MAGIC.length).equals(MAGIC)) return { ...scanOld(buf, maxRecordBytes), current: false };
+  if (buf.length < FILE_HEADER) throw new WALError('incomplete file header', path, { size: buf.length });
+  const version = buf.readUInt32BE(8);
+  if (version !== VERSION && version !== VERSION_2) throw new WALError(`unsupported WAL version ${version}`, path, { version, supported: [VERSION_2, VERSION] });
+  return { ...scan(buf, version, maxRecordBytes), current: version === VERSION };
 }
 
 function newEpoch(): Buffer {
   for (;;) {
     const e = randomBytes(8);
-    if (!e.every((b) => b === 0)) return e;
+    if (!e.every((b) => b === 0)) return e; // zeros mark never-written space
   }
 }
 
@@ -144,72 +171,93 @@ function fileHeader(): Buffer {
 
 function frame(epoch: Uint8Array, payload: Uint8Array): Buffer {
   const out = Buffer.allocUnsafe(FRAME_HEADER + payload.length);
-  out.writeUInt32BE(frameCrc(epoch, payload), 0);
   out.writeUInt32BE(payload.length, 4);
   out.set(epoch, 8);
   out.set(payload, FRAME_HEADER);
+  out.writeUInt32BE(crc32(out.subarray(4)), 0);
   return out;
 }
 
-/** A new, durable, allocated file at `path` (atomically replacing what is there) holding `records`. */
-function create(path: string, records: readonly Uint8Array[]): void {
+/**
+ * Replaces `path` atomically with a new allocated file holding `records` under a new epoch:
+ * durable on return, so a crash leaves the old file or the new one.
+ */
+function create(path: string, records: readonly Uint8Array[]): Place {
   const tmp = `${path}.new`;
-  const fd = openSync(tmp, 'w', 0o600);
+  const epoch = newEpoch();
+  const frames = records.map((r) => frame(epoch, r));
+  const end = FILE_HEADER + frames.reduce((n, f) => n + f.length, 0);
+  const size = Math.ceil((end + FRAME_HEADER) / CHUNK) * CHUNK;
+  rmSync(tmp, { force: true }); // a leftover of a crash here: 'wx' then creates it with our mode
   try {
-    const epoch = newEpoch();
-    const frames = records.map((r) => frame(epoch, r));
-    const used = FILE_HEADER + frames.reduce((n, f) => n + f.length, 0);
-    allocate(fd, 0, Math.ceil((used + FRAME_HEADER) / CHUNK) * CHUNK);
-    writeAll(fd, fileHeader(), 0);
-    let pos = FILE_HEADER;
-    for (const f of frames) {
-      writeAll(fd, f, pos);
-      pos += f.length;
+    const fd = openSync(tmp, 'wx', 0o600);
+    try {
+      allocate(fd, 0, size);
+      writeAll(fd, fileHeader(), 0);
+      let pos = FILE_HEADER;
+      for (const f of frames) {
+        writeAll(fd, f, pos);
+        pos += f.length;
+      }
+      fdatasyncSync(fd); // a new file: this also commits its size and blocks
+    } finally {
+      closeSync(fd);
     }
-    fdatasyncSync(fd);
-  } finally {
-    closeSync(fd);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
   }
-  renameSync(tmp, path);
   fsyncDir(dirname(path));
+  return { epoch, end, size };
+}
+
+/** A failed file operation as a WALError naming the file, with the system error code and `context`. */
+function ioError(what: string, path: string, e: unknown, context: Record<string, unknown> = {}): WALError {
+  if (e instanceof WALError) return e;
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  const message = e instanceof Error ? e.message : String(e);
+  return new WALError(`${what}: ${message}`, path, code === undefined ? context : { code, ...context }, { cause: e });
 }
 
 export class WAL {
   private fd: number | undefined;
   /** Bytes written since the last fdatasync. */
   private dirty = false;
+  private epoch: Buffer;
+  private pos: number;
+  private size: number;
 
   private constructor(
     readonly path: string,
     private readonly maxRecordBytes: number,
-    private epoch: Buffer,
-    private pos: number,
-    private size: number,
+    place: Place,
   ) {
+    this.epoch = place.epoch;
+    this.pos = place.end;
+    this.size = place.size;
     this.fd = openSync(path, 'r+');
   }
 
-  /** Opens (creating if needed, converting a file of the previous format), reading the current height's records. */
+  /**
+   * Opens (creating if needed), reading the current height's records. A file that holds records,
+   * or is of an earlier format, is rewritten first (see the top of this file).
+   */
   static open(path: string, maxRecordBytes = DEFAULT_MAX_RECORD_BYTES): WALOpenResult {
-    if (!existsSync(path)) {
-      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-      create(path, []);
+    try {
+      if (!existsSync(path)) {
+        mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+        return { wal: new WAL(path, maxRecordBytes, create(path, [])), records: [] };
+      }
+      const buf = readFileSync(path);
+      const found = parse(path, buf, maxRecordBytes);
+      // nothing to keep: a new epoch is enough to leave whatever the file holds behind
+      const place = found.current && found.records.length === 0 ? { epoch: newEpoch(), end: FILE_HEADER, size: buf.length } : create(path, found.records);
+      const wal = new WAL(path, maxRecordBytes, place);
+      return found.torn ? { wal, records: found.records, truncated: found.torn } : { wal, records: found.records };
+    } catch (e) {
+      throw ioError('cannot open the WAL', path, e);
     }
-    let buf = readFileSync(path);
-    let truncated: WALOpenResult['truncated'];
-    if (!buf.subarray(0, MAGIC.length).equals(MAGIC)) {
-      const old = scanOld(buf, maxRecordBytes);
-      if (old.reason !== undefined) truncated = { offset: old.end, droppedBytes: buf.length - old.end, reason: old.reason };
-      create(path, old.records);
-      buf = readFileSync(path);
-    } else if (buf.length < FILE_HEADER || buf.readUInt32BE(8) !== VERSION) {
-      throw new WALError(`unsupported WAL version ${buf.length < FILE_HEADER ? '(short header)' : buf.readUInt32BE(8)}`, path, { size: buf.length });
-    }
-    const found = scan(buf, maxRecordBytes);
-    // a later torn frame is dropped: the next append overwrites it
-    if (found.torn !== undefined) truncated ??= { offset: found.end, droppedBytes: found.torn.dropped, reason: found.torn.reason };
-    const wal = new WAL(path, maxRecordBytes, found.epoch ?? newEpoch(), found.end, buf.length);
-    return truncated ? { wal, records: found.records, truncated } : { wal, records: found.records };
   }
 
   private get handle(): number {
@@ -221,15 +269,21 @@ export class WAL {
   append(record: Uint8Array, sync: boolean): void {
     if (record.length > this.maxRecordBytes)
       throw new WALError('record too large', this.path, { size: record.length, max: this.maxRecordBytes });
+    const fd = this.handle;
     const bytes = frame(this.epoch, record);
-    // room for this frame and an empty frame header after it, so the end is always zeros or stale
+    // room for this frame and a frame header after it, so the end is always zeros or stale bytes
     const need = this.pos + bytes.length + FRAME_HEADER;
-    if (need > this.size) {
-      const size = Math.max(this.size * 2, Math.ceil(need / CHUNK) * CHUNK);
-      allocate(this.handle, this.size, size);
-      this.size = size;
+    try {
+      if (need > this.size) {
+        // the new size reaches the disk with the next fdatasync, which then commits metadata once
+        const size = Math.max(this.size * 2, Math.ceil(need / CHUNK) * CHUNK);
+        allocate(fd, this.size, size);
+        this.size = size;
+      }
+      writeAll(fd, bytes, this.pos);
+    } catch (e) {
+      throw ioError('append failed', this.path, e, { offset: this.pos, bytes: bytes.length, size: this.size });
     }
-    writeAll(this.handle, bytes, this.pos);
     this.pos += bytes.length;
     this.dirty = true;
     if (sync) this.sync();
@@ -238,14 +292,20 @@ export class WAL {
   /** Makes everything appended so far durable; free when nothing was appended since the last sync. */
   sync(): void {
     if (!this.dirty) return;
-    fdatasyncSync(this.handle);
+    const fd = this.handle;
+    try {
+      fdatasyncSync(fd);
+    } catch (e) {
+      throw ioError('fdatasync failed', this.path, e);
+    }
     this.dirty = false;
   }
 
   /**
    * Starts an empty log for a new height (the block store now holds what the old records
-   * recorded). Not synced by itself: until the next synced append, a crash leaves either the old
-   * height's records (of a height already stored, so ignored at start) or the new ones.
+   * recorded): a new epoch from the first frame on, nothing written. Not synced by itself: until
+   * the next sync, a crash leaves a prefix of the old height's records (of a height already
+   * stored, so ignored at start) or of the new height's, never a mix.
    */
   reset(): void {
     this.epoch = newEpoch();
@@ -257,5 +317,4 @@ export class WAL {
     closeSync(this.fd);
     this.fd = undefined;
   }
-
 }

@@ -1,14 +1,17 @@
 import fc from 'fast-check';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, test } from 'vitest';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { WAL, WALError } from '../../src/consensus/wal.js';
 
 const SEED = 0x3a1;
-const dir = mkdtempSync(join(tmpdir(), 'tally-wal-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let dir = '';
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'tally-wal-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 const fresh = (): string => join(dir, `wal-${n++}`);
 const rec = (i: number, size = 10): Uint8Array => new Uint8Array(size).fill(i & 0xff);
@@ -19,9 +22,16 @@ function writeRecords(path: string, records: Uint8Array[]): void {
   wal.close();
 }
 
+function reopen(path: string): ReturnType<typeof WAL.open> {
+  const opened = WAL.open(path);
+  opened.wal.close();
+  return opened;
+}
+
 // the file's layout (src/consensus/wal.ts): a 16-byte header, then [crc | length | epoch(8) | payload] frames
 const FILE_HEADER = 16;
 const FRAME = 16;
+const MiB = 1024 * 1024;
 
 function oldFormat(records: Uint8Array[]): Buffer {
   return Buffer.concat(
@@ -34,10 +44,36 @@ function oldFormat(records: Uint8Array[]): Buffer {
   );
 }
 
+/** Version 2: this layout with the CRC over epoch ‖ payload (not the length), zeros after the frames. */
+function version2(records: Uint8Array[], epoch: Buffer): Buffer {
+  const header = Buffer.alloc(FILE_HEADER);
+  header.write('TALLYWAL', 0, 'ascii');
+  header.writeUInt32BE(2, 8);
+  const frames = records.map((r) => {
+    const h = Buffer.alloc(FRAME);
+    h.writeUInt32BE(crc32(r, crc32(epoch)), 0);
+    h.writeUInt32BE(r.length, 4);
+    epoch.copy(h, 8);
+    return Buffer.concat([h, r]);
+  });
+  return Buffer.concat([header, ...frames, Buffer.alloc(4096)]);
+}
+
 function patch(path: string, at: number, bytes: Uint8Array): void {
   const fd = openSync(path, 'r+');
   try {
     writeSync(fd, bytes, 0, bytes.length, at);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Size and allocated blocks, read through a descriptor of our own. */
+function allocation(path: string): { size: number; blocks: number } {
+  const fd = openSync(path, 'r');
+  try {
+    const { size, blocks } = fstatSync(fd);
+    return { size, blocks };
   } finally {
     closeSync(fd);
   }
@@ -54,15 +90,17 @@ describe('consensus WAL', () => {
     expect(truncated).toBeUndefined();
   });
 
-  test('appends, syncs and new heights write in place: the file never changes size while records fit', () => {
+  test('appends, syncs and new heights write in place: neither size nor blocks change while records fit', () => {
     const path = fresh();
     const { wal } = WAL.open(path);
-    const size = statSync(path).size;
-    expect(size).toBeGreaterThanOrEqual(1024 * 1024); // allocated up front
+    const before = allocation(path);
+    expect(before.size).toBeGreaterThanOrEqual(MiB); // allocated up front
+    expect(before.blocks * 512).toBeGreaterThanOrEqual(before.size); // with zeros, not a sparse hole
     for (let h = 0; h < 20; h++) {
       wal.reset();
       for (let i = 0; i < 50; i++) wal.append(rec(i, 200), i % 5 === 0);
-      expect(statSync(path).size).toBe(size);
+      wal.sync();
+      expect(allocation(path)).toEqual(before);
     }
     wal.close();
   });
@@ -164,6 +202,81 @@ describe('consensus WAL', () => {
     expect(again.records).toEqual([rec(0, 10)]);
   });
 
+  test('a crash that lost the first frame of a new height yields a prefix of the old height, never a frame of the new (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 120 }), { minLength: 1, maxLength: 10 }),
+        fc.array(fc.integer({ min: 1, max: 120 }), { minLength: 1, maxLength: 10 }),
+        (sizesA, sizesB) => {
+          const path = fresh();
+          const a = sizesA.map((s, i) => rec(i + 1, s));
+          const b = sizesB.map((s, i) => rec(i + 101, s));
+          const { wal } = WAL.open(path);
+          a.forEach((r) => wal.append(r, true));
+          const before = readFileSync(path);
+          wal.reset();
+          b.forEach((r) => wal.append(r, true));
+          wal.close();
+          // the new height's first frame never reached the disk: its place holds the old bytes
+          const lost = FRAME + b[0]!.length;
+          patch(path, FILE_HEADER, before.subarray(FILE_HEADER, FILE_HEADER + lost));
+          let whole = 0; // old frames wholly inside what the lost frame would have covered
+          for (let off = FILE_HEADER; whole < a.length && off + FRAME + a[whole]!.length <= FILE_HEADER + lost; whole++) off += FRAME + a[whole]!.length;
+          const { records } = reopen(path);
+          expect(records).toEqual(a.slice(0, records.length));
+          expect(records.length).toBeGreaterThanOrEqual(whole);
+        },
+      ),
+      { seed: SEED, numRuns: 100 },
+    );
+  });
+
+  test('a reopened log goes on under a new epoch: frames a crash left beyond its end are never read back', () => {
+    const path = fresh();
+    writeRecords(path, [1, 2, 3, 4, 5].map((i) => rec(i)));
+    // the fourth frame never reached the disk, the fifth did (unsynced writes reach it in any order)
+    patch(path, FILE_HEADER + 3 * (FRAME + 10), Buffer.alloc(FRAME + 10));
+    const first = WAL.open(path);
+    expect(first.records).toEqual([rec(1), rec(2), rec(3)]);
+    first.wal.append(rec(9), true); // the same size as the lost frame: it ends where the stale fifth begins
+    first.wal.close();
+    expect(reopen(path).records).toEqual([rec(1), rec(2), rec(3), rec(9)]);
+  });
+
+  test('the checksum covers the length: a last frame whose length changed within bounds is reported', () => {
+    const path = fresh();
+    writeRecords(path, [rec(1), rec(2)]);
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(4);
+    patch(path, FILE_HEADER + FRAME + 10 + 4, len);
+    const { records, truncated } = reopen(path);
+    expect(records).toEqual([rec(1)]);
+    expect(truncated).toEqual({ offset: FILE_HEADER + FRAME + 10, droppedBytes: FRAME + 4, reason: 'checksum mismatch' });
+  });
+
+  test('a WAL of version 2 (checksum without the length) is read and rewritten in the current version', () => {
+    const path = fresh();
+    writeFileSync(path, version2([rec(1), rec(2, 300)], Buffer.from('0123456789abcdef', 'hex')));
+    const { wal, records, truncated } = WAL.open(path);
+    expect(records).toEqual([rec(1), rec(2, 300)]);
+    expect(truncated).toBeUndefined();
+    wal.append(rec(3), true);
+    wal.close();
+    expect(readFileSync(path).readUInt32BE(8)).toBe(3);
+    expect(reopen(path).records).toEqual([rec(1), rec(2, 300), rec(3)]);
+  });
+
+  test('what cannot be read as a WAL is refused with a WALError naming the file, and left alone', () => {
+    const asDir = fresh();
+    mkdirSync(asDir);
+    expect(() => WAL.open(asDir)).toThrow(WALError);
+    expect(() => WAL.open(asDir)).toThrow(expect.objectContaining({ path: asDir, context: expect.objectContaining({ code: 'EISDIR' }) }));
+    const short = fresh();
+    writeFileSync(short, 'TALLYWAL\0\0');
+    expect(() => WAL.open(short)).toThrow(/incomplete file header/);
+    expect(readFileSync(short).toString('latin1')).toBe('TALLYWAL\0\0');
+  });
+
   test('reset empties the log; oversized records and writes after close are refused', () => {
     const path = fresh();
     const { wal } = WAL.open(path, 100);
@@ -216,5 +329,36 @@ describe('WAL record size', () => {
     expect(again.records.length).toBe(1);
     expect(again.records[0]!.length).toBe(big.length);
     expect(again.truncated).toBeUndefined();
+  });
+});
+
+describe('WAL growth', () => {
+  test('records beyond the allocation grow the file (in whole MiB, at least doubling) and survive reopen', () => {
+    const path = fresh();
+    const { wal } = WAL.open(path);
+    const initial = allocation(path).size;
+    const many = Array.from({ length: 6000 }, (_, i) => rec(i, 200)); // ~1.3 MiB of frames
+    many.forEach((r, i) => wal.append(r, i % 1000 === 0));
+    const big = new Uint8Array(1.5 * MiB).fill(0x5a);
+    wal.append(big, true);
+    const grown = allocation(path);
+    expect(grown.size % MiB).toBe(0);
+    expect(grown.size).toBeGreaterThanOrEqual(2 * initial);
+    expect(grown.size).toBeGreaterThanOrEqual(FILE_HEADER + many.length * (FRAME + 200) + FRAME + big.length);
+    // a new height reuses the grown file without growing it again
+    wal.reset();
+    many.slice(0, 5).forEach((r) => wal.append(r, true));
+    expect(allocation(path).size).toBe(grown.size);
+    wal.reset();
+    many.forEach((r) => wal.append(r, false));
+    wal.append(big, true);
+    wal.close();
+    expect(allocation(path).size).toBe(grown.size);
+    const { records, truncated } = reopen(path);
+    expect(truncated).toBeUndefined();
+    expect(records.length).toBe(many.length + 1);
+    // compared as bytes: a deep toEqual over 1.2 M array elements takes seconds
+    expect(records.map((r) => r.length)).toEqual([...many.map((r) => r.length), big.length]);
+    expect(Buffer.concat(records).equals(Buffer.concat([...many, big]))).toBe(true);
   });
 });
