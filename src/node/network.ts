@@ -32,6 +32,7 @@ import {
   SYNC_RESPONSE_SOFT_BYTES,
   P2PError,
   P2PHost,
+  NeighborExchange,
   PeerExchange,
   SILENT_LOGGER,
   gossipsubOptions,
@@ -147,6 +148,8 @@ export class NodeNetwork implements ConsensusNetwork {
   readonly commits: CommitProtocol;
   /** Peer exchange (undefined when p2p.pex is off). */
   readonly pex: PeerExchange | undefined;
+  /** Who is connected to whom, one hop out: gossip forwards only where a copy is needed. */
+  readonly neighbors: NeighborExchange;
   /** Status, blocks-by-range and votes-of-a-round (block sync, vote catch-up). */
   readonly syncProtocols: SyncProtocols;
   /** What the RPC should use as its mempool: txs it accepts are gossiped. */
@@ -191,9 +194,11 @@ export class NodeNetwork implements ConsensusNetwork {
       { ...opts.host, gossipsub: gossipsubOptions(opts.chainId) },
       { privateKey: m.privateKey, logger: this.log, ...(metrics?.peerBanned ? { onBan: (b) => metrics.peerBanned?.(b.reason) } : {}) },
     );
+    const neighbors = new NeighborExchange({ chainId: opts.chainId }, { host: this.host, logger: this.log });
+    this.neighbors = neighbors;
     this.gossip = new Gossip(
       { chainId: opts.chainId, maxTxBytes: opts.maxTxBytes, ...(opts.maxPeerMsgsPerSec !== undefined ? { maxPeerMsgsPerSec: opts.maxPeerMsgsPerSec } : {}) },
-      { host: this.host, logger: this.log, ...(metrics ? { metrics } : {}) },
+      { host: this.host, logger: this.log, neighbors: neighbors.table, ...(metrics ? { metrics } : {}) },
     );
     this.commits = new CommitProtocol(
       { chainId: opts.chainId, ...(opts.commitRequestTimeoutMs !== undefined ? { timeoutMs: opts.commitRequestTimeoutMs } : {}) },
@@ -256,6 +261,7 @@ export class NodeNetwork implements ConsensusNetwork {
       onEvidence: (e, from) => this.onEvidence(e, from),
     });
     await this.commits.start();
+    await this.neighbors.start();
     await this.pex?.start();
     await this.syncProtocols.start();
     this.resendTimer = setInterval(() => this.resendIfStalled(), this.opts.resendIntervalMs ?? DEFAULT_RESEND_INTERVAL_MS);
@@ -279,6 +285,7 @@ export class NodeNetwork implements ConsensusNetwork {
     this.txQueue.length = 0;
     this.gossip.stop();
     await this.pex?.stop();
+    await this.neighbors.stop();
     await this.commits.stop();
     await this.syncProtocols.stop();
     await this.host.stop();

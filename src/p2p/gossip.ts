@@ -8,19 +8,24 @@
 // and counted against the peer that sent it; what decodes is handed to the handlers with the
 // sending peer's id.
 //
+// What gossipsub forwards is pruned first: a message is not forwarded to a peer that said it is
+// connected to the peer the message came from (see neighbors.ts), so in a fully
+// connected network a message travels one hop, from its origin to each peer, and no further.
+//
 // Votes and proposals also have their signatures checked there (by the handlers' check hooks,
 // i.e. the consensus engine) before gossipsub forwards them: a peer is only ever blamed for a
 // bad signature it sent us itself, never for one an honest peer relayed. A message whose
 // signers this node does not know (another height) is delivered here but not forwarded, since
 // it could not be vouched for. Offences (undecodable, invalid signature, flooding) lower the
 // sender's score in the host, which bans it at the threshold.
-import { StrictNoSign, TopicValidatorResult, type GossipsubMessage, type GossipsubOpts, type Message } from '@libp2p/gossipsub';
+import { StrictNoSign, TopicValidatorResult, type GossipSub, type GossipsubMessage, type GossipsubOpts, type Message } from '@libp2p/gossipsub';
 import type { PeerId } from '@libp2p/interface';
 import { DecodeError, type Evidence, type Part, type Proposal, type Vote } from '../codec/index.js';
 import { sha256 } from '../crypto/index.js';
 import { SILENT_LOGGER, errorMessage, type P2PLogger } from './errors.js';
 import { FloodMeter } from './flood-meter.js';
 import type { P2PHost } from './host.js';
+import { pruneForwards, type NeighborTable } from './neighbors.js';
 import {
   MAX_GOSSIP_MESSAGE_BYTES,
   decodeEvidenceMessage,
@@ -95,6 +100,8 @@ export interface GossipModules {
   readonly metrics?: GossipMetrics;
   /** The clock in ms of the flood meter and the tx batcher (tests). */
   readonly now?: () => number;
+  /** The peers' neighbor lists (NeighborExchange.table): forwards they make redundant are dropped. */
+  readonly neighbors?: NeighborTable;
 }
 
 /** A signature checked before forwarding (the consensus engine's SignatureCheck). */
@@ -110,6 +117,11 @@ export interface GossipHandlers {
   checkProposal?(p: Proposal): SignatureVerdict;
   /** Evidence whose votes are well formed; not yet verified. */
   onEvidence?(e: Evidence, from: string): void;
+}
+
+/** The part of gossipsub's class that pruneForwards wraps. */
+interface Forwarding {
+  selectPeersToForward(topic: string, propagationSource?: string, excludePeers?: Set<string>): Set<string>;
 }
 
 export const DEFAULT_TX_FLUSH_MS = 5;
@@ -134,6 +146,9 @@ export interface GossipStats {
   invalidSignatures: number;
   /** Delivered here but not forwarded: signers not known at this node's height. */
   unforwarded: number;
+  /** Forwards of accepted messages: kept, and dropped as redundant (one per message and peer). */
+  forwarded: number;
+  forwardsSkipped: number;
 }
 
 export class Gossip {
@@ -158,6 +173,8 @@ export class Gossip {
     rejected: 0,
     invalidSignatures: 0,
     unforwarded: 0,
+    forwarded: 0,
+    forwardsSkipped: 0,
   };
 
   constructor(
@@ -202,8 +219,33 @@ export class Gossip {
     ps.topicValidators.set(this.topics.tx, (peer, msg) => this.validate(peer, msg, 'tx'));
     ps.topicValidators.set(this.topics.evidence, (peer, msg) => this.validate(peer, msg, 'evidence'));
     ps.addEventListener('gossipsub:message', this.onMessage);
+    this.pruneForwards(ps);
     for (const t of topicList(this.topics)) ps.subscribe(t);
     this.running = true;
+  }
+
+  /**
+   * Wraps gossipsub's choice of peers to forward a message to so that peers made redundant by
+   * the neighbor lists are left out (pruneForwards). That choice is a private method of @libp2p/gossipsub 17's class (selectPeersToForward);
+   * without it (a later version) messages are forwarded as gossipsub decides, and the test that
+   * counts copies in a full mesh fails. The class's own method does the choosing, so a restart
+   * never wraps a wrapper.
+   */
+  private pruneForwards(ps: GossipSub): void {
+    const table = this.m.neighbors;
+    if (!table) return;
+    const own = ps as unknown as Forwarding;
+    const select = (Object.getPrototypeOf(ps) as Partial<Forwarding>).selectPeersToForward;
+    if (typeof select !== 'function') {
+      this.log.warn({}, 'gossipsub has no selectPeersToForward: every message is forwarded to the whole mesh');
+      return;
+    }
+    own.selectPeersToForward = (topic, source, exclude) => {
+      const peers = select.call(ps, topic, source, exclude);
+      if (source !== undefined) this.stats.forwardsSkipped += pruneForwards(peers, source, table);
+      this.stats.forwarded += peers.size;
+      return peers;
+    };
   }
 
   /** Unsubscribes and drops unsent txs (they stay in the mempool). */

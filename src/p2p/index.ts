@@ -38,6 +38,18 @@ export { FloodMeter, type FloodMeterOptions } from './flood-meter.js';
 export { AddressBook, DEFAULT_MAX_BOOK_PEERS, MAX_DIAL_FAILURES, type AddressBookOptions, type AddrSource, type KnownPeer, type SavedPeer } from './address-book.js';
 export { loadAddressBook, saveAddressBook, type LoadedAddressBook } from './address-book-file.js';
 export { PeerExchange, pexProtocolId, DEFAULT_PEX_INTERVAL_MS, DEFAULT_PEX_REQUEST_TIMEOUT_MS, type PexOptions, type PexModules, type PexStats } from './pex.js';
+export {
+  NeighborExchange,
+  NeighborTable,
+  neighborsProtocolId,
+  pruneForwards,
+  DEFAULT_NEIGHBORS_REFRESH_MS,
+  DEFAULT_NEIGHBORS_DEBOUNCE_MS,
+  DEFAULT_NEIGHBORS_REQUEST_TIMEOUT_MS,
+  type NeighborsOptions,
+  type NeighborsModules,
+  type NeighborsStats,
+} from './neighbors.js';
 export { CommitProtocol, commitProtocolId, DEFAULT_COMMIT_REQUEST_TIMEOUT_MS, type CommitSource, type CommitProtocolOptions, type CommitProtocolModules } from './commit-protocol.js';
 export {
   MAX_GOSSIP_MESSAGE_BYTES,
@@ -52,6 +64,11 @@ export {
   encodePexAddrs,
   decodePexAddrs,
   checkPexAddr,
+  MAX_NEIGHBORS,
+  MAX_PEER_ID_BYTES,
+  MAX_NEIGHBORS_MESSAGE_BYTES,
+  encodeNeighbors,
+  decodeNeighbors,
   encodeProposalMessage,
   decodeProposalMessage,
   proposalMessages,

@@ -16,6 +16,8 @@
 //   PexRequest       { 1: limit }   addresses wanted, 1..MAX_PEX_ADDRS
 //   PexAddrs         { 1: repeated string addr, 2: true }   each /ip4|ip6|dns…/<host>/tcp/<port>/p2p/<id>;
 //                    field 2 keeps an answer with no addresses from being empty
+//   Neighbors        { 1: repeated string peer id, 2: true }   the sender's connected peers (both
+//                    ways of the neighbors exchange); field 2 as in PexAddrs
 import {
   DecodeError,
   ProtoWriter,
@@ -64,6 +66,12 @@ export const MAX_PEX_ADDRS = 100;
 export const MAX_PEX_ADDR_BYTES = 300;
 /** A whole peer-exchange answer. */
 export const MAX_PEX_MESSAGE_BYTES = MAX_PEX_ADDRS * (MAX_PEX_ADDR_BYTES + 3) + 8;
+/** Peers in one neighbor list: more than any node keeps connected (inbound + outbound limits). */
+export const MAX_NEIGHBORS = 1000;
+/** One peer id in a neighbor list (an ed25519 id is 52 characters). */
+export const MAX_PEER_ID_BYTES = 128;
+/** A whole neighbor list. */
+export const MAX_NEIGHBORS_MESSAGE_BYTES = MAX_NEIGHBORS * (MAX_PEER_ID_BYTES + 3) + 8;
 
 /**
  * A plain Uint8Array view of `b`. Network bytes often arrive as Node Buffers, and fields read
@@ -327,6 +335,38 @@ export function decodePexAddrs(bytes: Uint8Array): string[] {
       else r.skip();
     }
     if (!reply) r.fail('not a peer-exchange answer');
+    return [...out];
+  });
+}
+
+// ---- neighbors ----------------------------------------------------------------------------
+
+// A peer id as text: base58btc (Qm…, 12D3Koo…) or a base32 CID (b…). Checked by shape only — a
+// neighbor list is advice about whom not to forward to, never dialed.
+const PEER_ID_TEXT = /^(?:[1-9A-HJ-NP-Za-km-z]{32,128}|b[a-z2-7]{32,127})$/;
+
+export function encodeNeighbors(peers: readonly string[]): Uint8Array {
+  const w = new ProtoWriter();
+  for (const p of peers.slice(0, MAX_NEIGHBORS)) w.string(1, p);
+  return w.bool(2, true).finish();
+}
+
+/** The peer ids of a neighbor list, de-duplicated; one malformed id makes the whole list malformed. */
+export function decodeNeighbors(bytes: Uint8Array): string[] {
+  if (bytes.length > MAX_NEIGHBORS_MESSAGE_BYTES) throw new DecodeError(`${bytes.length} bytes exceed the limit of ${MAX_NEIGHBORS_MESSAGE_BYTES}`, 'Neighbors');
+  return decodeWith('Neighbors', plainBytes(bytes), (r) => {
+    const out = new Set<string>();
+    let marked = false;
+    for (let f = r.next(); f !== 0; f = r.next()) {
+      if (f === 1) {
+        if (out.size >= MAX_NEIGHBORS) r.fail(`more than ${MAX_NEIGHBORS} peers`);
+        const p = r.string(MAX_PEER_ID_BYTES);
+        if (!PEER_ID_TEXT.test(p)) r.fail(`${JSON.stringify(p.slice(0, 64))} is not a peer id`);
+        out.add(p);
+      } else if (f === 2) marked = r.bool();
+      else r.skip();
+    }
+    if (!marked) r.fail('not a neighbor list');
     return [...out];
   });
 }
