@@ -16,6 +16,7 @@ import { createLibp2p, type Libp2p } from 'libp2p';
 import { parseMultiaddr, type P2PConfig } from '../config/index.js';
 import { P2PError, SILENT_LOGGER, errorMessage, type P2PLogger } from './errors.js';
 import { PeerScores, type Ban, type Offence, type PeerScoreOptions } from './peer-scores.js';
+import { installLengthPrefixedFastPath } from './length-prefixed.js';
 import { installYamuxWindowHysteresis } from './yamux-window.js';
 
 export interface HostOptions {
@@ -213,6 +214,7 @@ export class P2PHost {
     const maxIn = o.maxInboundPeers ?? DEFAULT_MAX_INBOUND_PEERS;
     const maxOut = o.maxOutboundPeers ?? DEFAULT_MAX_OUTBOUND_PEERS;
     installYamuxWindowHysteresis();
+    installLengthPrefixedFastPath();
     // CometBFT's limits count peers in each direction, persistent peers aside; libp2p only has a
     // total, so that total is a ceiling and the gater does the per-direction accounting.
     const node = await createLibp2p({
