@@ -31,7 +31,10 @@ const { values: args } = parseArgs({
   options: {
     validators: { type: 'string', default: '4' },
     duration: { type: 'string', default: '20' },
-    warmup: { type: 'string', default: '3' },
+    // a fresh node spends its first minute JIT-compiling: perf on an idle 4-validator testnet put
+    // V8's optimizing compiler at 20 % of all CPU 9–21 s after start, 10 % at 55–67 s, 3 % at
+    // 125–137 s; a validator runs for days, so the measured window starts well into that decline
+    warmup: { type: 'string', default: '30' },
     concurrency: { type: 'string' },
     'tx-bytes': { type: 'string', default: '200' },
     mode: { type: 'string', default: 'commit' },
@@ -345,6 +348,7 @@ async function runOnce(concurrency: number): Promise<Record<string, unknown>> {
       rate: MODE === 'async' ? Number(args.rate) : null,
       tx_bytes: TX_BYTES,
       duration_s: DURATION_S,
+      warmup_s: WARMUP_S,
       committed_tx: r.committed,
       tx_per_s: Math.round(r.committed / DURATION_S),
       latency_p50_ms: round2(percentile(r.latencies, 0.5)),

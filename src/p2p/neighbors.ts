@@ -26,13 +26,13 @@
 // identified it (the peer speaks this protocol), with all its peers shortly after its own set of
 // connections changed, and with all of them every `refreshMs`. A malformed list, or lists sent
 // more often than a peer may, cost it score (`bad_pex`).
-import type { IdentifyResult, PeerUpdate, Stream } from '@libp2p/interface';
-import { peerIdFromString } from '@libp2p/peer-id';
+import type { Stream } from '@libp2p/interface';
 import { SILENT_LOGGER, errorMessage, type P2PLogger } from './errors.js';
 import { answerOnce, requestOnce } from './exchange.js';
 import { FloodMeter } from './flood-meter.js';
 import type { P2PHost } from './host.js';
 import { MAX_NEIGHBORS_MESSAGE_BYTES, decodeNeighbors, encodeNeighbors } from './messages.js';
+import { ProtocolPeers } from './protocol-peers.js';
 
 export function neighborsProtocolId(chainId: string): string {
   return `/tally/${chainId}/neighbors/1`;
@@ -118,8 +118,8 @@ export class NeighborExchange {
   private abort = new AbortController();
   private refreshTimer: NodeJS.Timeout | null = null;
   private pushTimer: NodeJS.Timeout | null = null;
-  /** Connected peers whose identify listed this protocol. */
-  private readonly speaks = new Set<string>();
+  /** Connected peers that speak this protocol. */
+  private readonly speaks: ProtocolPeers;
   /** Exchanges in flight, and peers to exchange with again once theirs ends (our list changed meanwhile). */
   private readonly inFlight = new Set<string>();
   private readonly again = new Set<string>();
@@ -132,24 +132,19 @@ export class NeighborExchange {
     this.protocol = neighborsProtocolId(opts.chainId);
     this.log = m.logger ?? SILENT_LOGGER;
     this.meter = new FloodMeter({ ratePerSec: MAX_LISTS_PER_SEC, burst: 4 * MAX_LISTS_PER_SEC }, m.now ?? Date.now);
+    this.speaks = new ProtocolPeers(m.host, this.protocol, (peer) => void this.exchange(peer));
   }
 
   async start(): Promise<void> {
     if (this.running) return;
     const host = this.m.host;
     await host.handle(this.protocol, (stream, connection) => this.serve(stream, connection.remotePeer.toString()), { maxInboundStreams: 2, maxOutboundStreams: 2 });
-    host.libp2p.addEventListener('peer:identify', this.onIdentify);
-    host.libp2p.addEventListener('peer:update', this.onUpdate);
     host.libp2p.addEventListener('peer:connect', this.onChange);
     host.libp2p.addEventListener('peer:disconnect', this.onDisconnect);
     this.abort = new AbortController();
     this.running = true;
     this.refreshTimer = setInterval(() => this.exchangeAll(), this.opts.refreshMs ?? DEFAULT_NEIGHBORS_REFRESH_MS);
-    // peers identified before this start (the host dials its persistent peers as it starts)
-    for (const p of host.peers()) {
-      const known = await host.libp2p.peerStore.get(peerIdFromString(p.id)).catch(() => undefined);
-      if (known?.protocols.includes(this.protocol)) this.speaking(p.id);
-    }
+    await this.speaks.start();
   }
 
   async stop(): Promise<void> {
@@ -160,10 +155,9 @@ export class NeighborExchange {
     if (this.pushTimer) clearTimeout(this.pushTimer);
     this.refreshTimer = this.pushTimer = null;
     this.again.clear();
+    this.speaks.stop();
     const host = this.m.host;
     if (!host.isRunning) return;
-    host.libp2p.removeEventListener('peer:identify', this.onIdentify);
-    host.libp2p.removeEventListener('peer:update', this.onUpdate);
     host.libp2p.removeEventListener('peer:connect', this.onChange);
     host.libp2p.removeEventListener('peer:disconnect', this.onDisconnect);
     await host.libp2p.unhandle(this.protocol);
@@ -171,22 +165,6 @@ export class NeighborExchange {
 
   private ownList(): string[] {
     return this.m.host.peers().map((p) => p.id);
-  }
-
-  private readonly onIdentify = (e: CustomEvent<IdentifyResult>): void => {
-    if (e.detail.protocols.includes(this.protocol)) this.speaking(e.detail.peerId.toString());
-  };
-
-  /** A peer's protocols changed (identify push): it may have started serving this one after we identified it. */
-  private readonly onUpdate = (e: CustomEvent<PeerUpdate>): void => {
-    const id = e.detail.peer.id.toString();
-    if (!this.speaks.has(id) && e.detail.peer.protocols.includes(this.protocol) && this.m.host.isConnected(id)) this.speaking(id);
-  };
-
-  private speaking(peer: string): void {
-    if (!this.running || peer === this.m.host.peerId.toString()) return;
-    this.speaks.add(peer);
-    void this.exchange(peer);
   }
 
   private readonly onChange = (): void => {
@@ -198,9 +176,7 @@ export class NeighborExchange {
   };
 
   private readonly onDisconnect = (e: CustomEvent<{ toString(): string }>): void => {
-    const id = e.detail.toString();
-    this.speaks.delete(id);
-    this.table.delete(id);
+    this.table.delete(e.detail.toString());
     this.onChange();
   };
 

@@ -20,6 +20,7 @@ import { P2PError, SILENT_LOGGER, errorMessage, type P2PLogger } from './errors.
 import { answerOnce, requestOnce } from './exchange.js';
 import { FloodMeter } from './flood-meter.js';
 import { parsePersistentPeers, type P2PHost, type PersistentPeer } from './host.js';
+import { ProtocolPeers } from './protocol-peers.js';
 import { MAX_PEX_ADDRS, MAX_PEX_MESSAGE_BYTES, checkPexAddr, decodePexAddrs, decodePexRequest, encodePexAddrs, encodePexRequest } from './messages.js';
 
 export function pexProtocolId(chainId: string): string {
@@ -76,8 +77,8 @@ export class PeerExchange {
   private abort = new AbortController();
   /** When we last asked each peer. */
   private readonly asked = new Map<string, number>();
-  /** Connected peers whose identify listed our protocol. */
-  private readonly speaksPex = new Set<string>();
+  /** Connected peers that speak our protocol. */
+  private readonly speaksPex: ProtocolPeers;
   private readonly dialing = new Set<string>();
   private readonly retries = new Set<NodeJS.Timeout>();
   /** Requests a peer may make: one per third of the interval, bursts of 3. */
@@ -96,6 +97,9 @@ export class PeerExchange {
     this.seeds = parsePersistentPeers(opts.seeds ?? []);
     const minRequestMs = Math.max(1, this.intervalMs / 3);
     this.requestMeter = new FloodMeter({ ratePerSec: 1000 / minRequestMs, burst: 3, penaltyEveryMs: minRequestMs, maxPeers: MAX_TRACKED_PEERS }, this.now);
+    this.speaksPex = new ProtocolPeers(m.host, this.protocol, (peer) => {
+      if (this.wantMore()) void this.ask(peer);
+    });
   }
 
   /** Serves the protocol, listens for new peers, dials the seeds; the host must be started. */
@@ -104,9 +108,9 @@ export class PeerExchange {
     const host = this.m.host;
     await host.handle(this.protocol, (stream, connection) => this.serve(stream, connection.remotePeer.toString()), { maxInboundStreams: 2, maxOutboundStreams: 2 });
     host.libp2p.addEventListener('peer:identify', this.onIdentify);
-    host.libp2p.addEventListener('peer:disconnect', this.onDisconnect);
     this.abort = new AbortController();
     this.running = true;
+    await this.speaksPex.start();
     this.loadBook();
     for (const s of this.seeds) this.book.add(s.id, s.addr.toString(), 'config');
     this.dialSeeds();
@@ -125,7 +129,7 @@ export class PeerExchange {
     const host = this.m.host;
     if (!host.isRunning) return;
     host.libp2p.removeEventListener('peer:identify', this.onIdentify);
-    host.libp2p.removeEventListener('peer:disconnect', this.onDisconnect);
+    this.speaksPex.stop();
     await host.libp2p.unhandle(this.protocol);
   }
 
@@ -206,14 +210,7 @@ export class PeerExchange {
       if (typeof ok !== 'string' && ok.peerId === id) this.book.add(id, a, 'identify');
     }
     this.book.connected(id);
-    if (protocols.includes(this.protocol)) {
-      this.speaksPex.add(id);
-      if (this.wantMore()) void this.ask(id);
-    }
-  };
-
-  private readonly onDisconnect = (e: CustomEvent<{ toString(): string }>): void => {
-    this.speaksPex.delete(e.detail.toString());
+    // asking it is speaksPex's part (which also covers peers identified before this start)
   };
 
   private tick(): void {

@@ -188,6 +188,28 @@ describe('peer exchange over libp2p on 127.0.0.1', () => {
     await until('a full mesh', () => nodes.every((n) => n.host.peers().length === 4), 30_000);
   }, 60_000);
 
+  test('a host whose peer exchange starts after its peer was identified still asks that peer', async () => {
+    const { keys, ports, addrs } = await keysAndPorts(3);
+    const a = await makeNode(keys[0]!, ports[0]!, {});
+    // C has no peer exchange of its own: B can only hear of it from A
+    const c = { id: peerIdFromPrivateKey(keys[2]!).toString(), host: new P2PHost({ listen: [`/ip4/127.0.0.1/tcp/${ports[2]}`], persistentPeers: [addrs[0]!], gossipsub: gossipsubOptions(CHAIN) }, { privateKey: keys[2]! }) };
+    hosts.push(c.host);
+    await c.host.start();
+    await until('C connected to A and A to know its address', () => a.host.isConnected(c.id) && a.pex.book.get(c.id) !== undefined);
+    // B: its host connects to A and is identified before B's peer exchange starts
+    const b = new P2PHost({ listen: [`/ip4/127.0.0.1/tcp/${ports[1]}`], persistentPeers: [addrs[0]!], redialBaseMs: 100, redialMaxMs: 500, gossipsub: gossipsubOptions(CHAIN) }, { privateKey: keys[1]! });
+    hosts.push(b);
+    await b.start();
+    await until('B connected to A', () => b.isConnected(a.id) && a.host.isConnected(peerIdFromPrivateKey(keys[1]!).toString()));
+    await new Promise((r) => setTimeout(r, 300)); // identify done
+    const pb = new PeerExchange({ chainId: CHAIN, intervalMs: 60_000 }, { host: b });
+    pexes.push(pb);
+    await pb.start();
+    // one interval is a minute: only the ask at start can teach B about C this soon
+    await until('B to learn of C from A and dial it', () => b.isConnected(c.id));
+    expect(pb.stats.requests).toBeGreaterThanOrEqual(1);
+  }, 60_000);
+
   test('the outbound limit holds: a host with max_num_outbound_peers = 2 dials only two discovered peers', async () => {
     const { keys, ports, addrs } = await keysAndPorts(5);
     const four: Node[] = [];
