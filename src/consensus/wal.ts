@@ -26,10 +26,10 @@
 // starting (a CometBFT pain point). Files of the earlier formats (1: appended [crc32 | length | payload] frames without a
 // header; 2: this layout with the CRC over epoch ‖ payload only) are read and rewritten in this one.
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fdatasyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fdatasyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { fsyncDir } from '../fsutil/index.js';
+import { replaceFileSync } from '../fsutil/index.js';
 
 const MAGIC = Buffer.from('TALLYWAL', 'ascii');
 const VERSION = 3;
@@ -183,15 +183,13 @@ function frame(epoch: Uint8Array, payload: Uint8Array): Buffer {
  * durable on return, so a crash leaves the old file or the new one.
  */
 function create(path: string, records: readonly Uint8Array[]): Place {
-  const tmp = `${path}.new`;
   const epoch = newEpoch();
   const frames = records.map((r) => frame(epoch, r));
   const end = FILE_HEADER + frames.reduce((n, f) => n + f.length, 0);
   const size = Math.ceil((end + FRAME_HEADER) / CHUNK) * CHUNK;
-  rmSync(tmp, { force: true }); // a leftover of a crash here: 'wx' then creates it with our mode
-  try {
-    const fd = openSync(tmp, 'wx', 0o600);
-    try {
+  replaceFileSync(
+    path,
+    (fd) => {
       allocate(fd, 0, size);
       writeAll(fd, fileHeader(), 0);
       let pos = FILE_HEADER;
@@ -199,16 +197,10 @@ function create(path: string, records: readonly Uint8Array[]): Place {
         writeAll(fd, f, pos);
         pos += f.length;
       }
-      fdatasyncSync(fd); // a new file: this also commits its size and blocks
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-  fsyncDir(dirname(path));
+    },
+    0o600,
+    `${path}.new`,
+  );
   return { epoch, end, size };
 }
 

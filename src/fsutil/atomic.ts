@@ -30,16 +30,19 @@ export async function fsyncDirAsync(dir: string): Promise<void> {
   }
 }
 
-/** Atomically replace `path` with `data`, created with exactly `mode` (umask does not apply); durable on return. */
-export function writeFileAtomicSync(path: string, data: string | Uint8Array, mode = 0o600): void {
-  const tmp = tempPath(path);
-  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+/**
+ * Atomically replaces `path` with a file that `fill` writes through the descriptor it is given
+ * (positioned writes), created with exactly `mode` (umask does not apply); durable on return.
+ * `tmp` names the temp file beside `path` (a random one by default); a leftover of an earlier
+ * crash under that name is removed first.
+ */
+export function replaceFileSync(path: string, fill: (fd: number) => void, mode = 0o600, tmp = tempPath(path)): void {
+  rmSync(tmp, { force: true });
   try {
     const fd = openSync(tmp, 'wx', mode);
     try {
       chmodSync(tmp, mode);
-      let off = 0;
-      while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+      fill(fd);
       fsyncSync(fd);
     } finally {
       closeSync(fd);
@@ -50,6 +53,19 @@ export function writeFileAtomicSync(path: string, data: string | Uint8Array, mod
     throw e;
   }
   fsyncDir(dirname(path));
+}
+
+/** Atomically replace `path` with `data`, created with exactly `mode` (umask does not apply); durable on return. */
+export function writeFileAtomicSync(path: string, data: string | Uint8Array, mode = 0o600): void {
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  replaceFileSync(
+    path,
+    (fd) => {
+      let off = 0;
+      while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+    },
+    mode,
+  );
 }
 
 /** The async form of writeFileAtomicSync. */

@@ -1,1 +1,1 @@
-export { writeFileAtomicSync, writeFileAtomic, fsyncDir, fsyncDirAsync, ensureDir } from './atomic.js';
+export { replaceFileSync, writeFileAtomicSync, writeFileAtomic, fsyncDir, fsyncDirAsync, ensureDir } from './atomic.js';

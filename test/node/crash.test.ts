@@ -10,21 +10,10 @@ import { BlockIDFlag, toBase64, toHex } from '../../src/codec/index.js';
 import { BlockStore, StateStore } from '../../src/store/index.js';
 import { headerHash, verifyCommit } from '../../src/types/index.js';
 import { ok, startTally } from '../helpers/tally.js';
+import { prng } from '../helpers/prng.js';
 
 const SEED = Number(process.env.CRASH_SEED ?? 0x5eed);
 const KILLS = 20;
-
-/** mulberry32: a tiny seeded PRNG (tests must be reproducible; Math.random is not). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'tally-crash-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

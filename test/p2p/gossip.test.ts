@@ -6,11 +6,12 @@ import { generateKeyPair } from '@libp2p/crypto/keys';
 import type { PrivateKey } from '@libp2p/interface';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { afterEach, describe, expect, test } from 'vitest';
-import { SignedMsgType, ZERO_BLOCK_ID, type Proposal, type Vote } from '../../src/codec/index.js';
+import { SignedMsgType, type Proposal, type Vote } from '../../src/codec/index.js';
 import { CommitProtocol, Gossip, P2PError, P2PHost, encodeVoteMessage, gossipsubOptions, type CommitResponse, type HostOptions, type ProposalMessage } from '../../src/p2p/index.js';
 import { partsFromBytes } from '../../src/types/index.js';
 import { makeBlock } from '../store/fixtures.js';
 import { freePorts } from './ports.js';
+import { until, vote } from './fixtures.js';
 
 const CHAIN = 'p2p-test-chain';
 const hosts: P2PHost[] = [];
@@ -32,30 +33,9 @@ async function makeHost(key: PrivateKey, opts: Partial<HostOptions> = {}, start 
   return h;
 }
 
-async function until(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const bytes = (n: number, fill: number): Uint8Array => new Uint8Array(n).fill(fill);
 
-function vote(height: number, index: number): Vote {
-  return {
-    type: SignedMsgType.Prevote,
-    height,
-    round: 0,
-    blockId: ZERO_BLOCK_ID,
-    timestamp: { seconds: 1_700_000_000, nanos: index },
-    validatorAddress: bytes(20, index + 1),
-    validatorIndex: index,
-    signature: bytes(64, 7),
-    extension: new Uint8Array(0),
-    extensionSignature: new Uint8Array(0),
-  };
-}
 
 interface Inbox {
   votes: { v: Vote; from: string }[];

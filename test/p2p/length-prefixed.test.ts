@@ -4,20 +4,10 @@
 import { LengthPrefixedDecoder } from '@libp2p/utils';
 import { describe, expect, test } from 'vitest';
 import { installLengthPrefixedFastPath } from '../../src/p2p/length-prefixed.js';
+import { prng } from '../helpers/prng.js';
 
 type Chunk = Parameters<LengthPrefixedDecoder['decode']>[0];
 type LengthDecoder = (buf: Exclude<Chunk, Uint8Array>) => number;
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Noise's framing: a 2-byte big-endian length, then the frame. */
 function uint16Frames(frames: Uint8Array[]): Uint8Array {

@@ -4,7 +4,7 @@
 import { generateKeyPair } from '@libp2p/crypto/keys';
 import { lpStream } from '@libp2p/utils';
 import { afterEach, describe, expect, test } from 'vitest';
-import { SignedMsgType, ZERO_BLOCK_ID, type Vote } from '../../src/codec/index.js';
+import type { Vote } from '../../src/codec/index.js';
 import {
   Gossip,
   MAX_NEIGHBORS,
@@ -16,22 +16,12 @@ import {
   gossipsubOptions,
   pruneForwards,
 } from '../../src/p2p/index.js';
+import { prng } from '../helpers/prng.js';
+import { until, vote } from './fixtures.js';
 
 const CHAIN = 'neighbors-test-chain';
 
 // ---- the rule on random graphs ----------------------------------------------------------------
-
-/** mulberry32: a small seeded PRNG, so a failing graph can be rebuilt from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A connected random graph: a random spanning tree plus each other edge with probability p. */
 function randomGraph(n: number, p: number, rand: () => number): Map<string, Set<string>> {
@@ -170,28 +160,7 @@ async function node(persistentPeers: string[] = [], beforeStart?: (host: P2PHost
   return n;
 }
 
-async function until(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
-function vote(height: number, index: number): Vote {
-  return {
-    type: SignedMsgType.Prevote,
-    height,
-    round: 0,
-    blockId: ZERO_BLOCK_ID,
-    timestamp: { seconds: 1_700_000_000, nanos: index },
-    validatorAddress: new Uint8Array(20).fill(index + 1),
-    validatorIndex: index,
-    signature: new Uint8Array(64).fill(7),
-    extension: new Uint8Array(0),
-    extensionSignature: new Uint8Array(0),
-  };
-}
 
 const idOf = (n: Node): string => n.host.peerId.toString();
 const connectedTo = (n: Node): string[] => n.host.peers().map((p) => p.id).sort();
