@@ -21,6 +21,12 @@
 // since it last told us) is repaired the way any lost message is: consensus re-sends and pulls
 // votes when it has not moved for a second.
 //
+// The price, outside a full mesh: a node forwards by whoever delivered a message first, so a
+// faulty relay S that races an honest copy and then withholds the message from its own peers
+// delays them until that re-send (a second), where gossipsub's mesh would have sent them another
+// copy. Safety is untouched, and in a full mesh no relay is involved at all: every message comes
+// straight from its origin.
+//
 // The exchange is symmetric: the node that opens the stream writes its own list, the other
 // answers with its own, and each keeps the other's. A node exchanges lists with a peer when it has
 // identified it (the peer speaks this protocol), with all its peers shortly after its own set of
