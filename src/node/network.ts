@@ -103,6 +103,21 @@ export interface NodeNetworkModules {
 }
 
 export const DEFAULT_CATCH_UP_DELAY_MS = 1_000;
+
+/**
+ * What to do when the catch-up delay ends, for a node that needed height `need` when it began and
+ * needs `now` at its end, given the heights its peers were last seen at: a node that was merely a
+ * moment behind has caught up ('none'); one that made no progress fetches commits ('catch_up');
+ * one that progressed but is still behind waits another delay ('wait_again') — it must not be
+ * forgotten, since peers stuck waiting for it (it may be their proposer) send nothing new that
+ * would start the delay again.
+ */
+export function catchUpAction(need: number, now: number, peerHeights: Iterable<number>): 'none' | 'catch_up' | 'wait_again' {
+  let behind = false;
+  for (const h of peerHeights) if (h > now) behind = true;
+  if (!behind) return 'none';
+  return now === need ? 'catch_up' : 'wait_again';
+}
 export const DEFAULT_MAX_QUEUED_TXS = 10_000;
 export const DEFAULT_RESEND_INTERVAL_MS = 1_000;
 /** While consensus waits for txs, own messages are re-sent every this many ticks. */
@@ -546,17 +561,21 @@ export class NodeNetwork implements ConsensusNetwork {
       this.peerHeights.set(from, height);
       while (this.peerHeights.size > MAX_TRACKED_PEERS) this.peerHeights.delete(this.peerHeights.keys().next().value!);
     }
+    this.scheduleCatchUp();
+  }
+
+  private scheduleCatchUp(): void {
     if (this.catchingUp || this.catchUpTimer) return;
-    const delay = this.opts.catchUpDelayMs ?? DEFAULT_CATCH_UP_DELAY_MS;
     const need = this.neededHeight();
     this.catchUpTimer = setTimeout(() => {
       this.catchUpTimer = null;
-      // a node that was merely a moment behind has decided by now
-      if (this.running && this.engine?.running && this.neededHeight() === need) void this.catchUp();
-    }, delay);
+      if (!this.running || !this.engine?.running) return;
+      const action = catchUpAction(need, this.neededHeight(), this.peerHeights.values());
+      if (action === 'catch_up') void this.catchUp();
+      else if (action === 'wait_again') this.scheduleCatchUp();
+    }, this.opts.catchUpDelayMs ?? DEFAULT_CATCH_UP_DELAY_MS);
   }
 
-  /** Asks peers ahead of us for the commit of each height we miss, one height at a time. */
   /**
    * Asks `peer` for the block and commit of `height` and hands them to the engine; true once the
    * engine applied that height (false: the peer failed, lacks it, or its commit did not verify).
@@ -575,6 +594,7 @@ export class NodeNetwork implements ConsensusNetwork {
     return this.decided(height, this.opts.commitRequestTimeoutMs ?? 10_000);
   }
 
+  /** Asks peers ahead of us for the commit of each height we miss, one height at a time. */
   private async catchUp(): Promise<void> {
     if (this.catchingUp) return;
     this.catchingUp = true;

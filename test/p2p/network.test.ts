@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { toHex } from '../../src/codec/index.js';
 import { ConsensusEngine } from '../../src/consensus/engine.js';
-import { NodeNetwork } from '../../src/node/network.js';
+import { NodeNetwork, catchUpAction } from '../../src/node/network.js';
 import { FileSigner } from '../../src/privval/index.js';
 import type { BlockStore } from '../../src/store/index.js';
 import { testGenesis, testKeys } from '../helpers/chain.js';
@@ -101,4 +101,18 @@ describe('four validators over libp2p on 127.0.0.1', () => {
     // every node is connected to the three others
     for (const n of nodes) expect(n.network.peers().length).toBe(3);
   }, 90_000);
+});
+
+describe('when the catch-up delay ends', () => {
+  test('a node that caught up does nothing, one that made no progress fetches commits, one still behind after progress waits again', () => {
+    // needed 200 when the delay began; peers were seen at 203
+    expect(catchUpAction(200, 204, [203])).toBe('none');
+    expect(catchUpAction(200, 203, [202, 203])).toBe('none'); // needs 203: the peers have not committed it
+    expect(catchUpAction(200, 200, [203])).toBe('catch_up');
+    // the case that stalled a 4-validator testnet for 4 s: the node moved from 200 to 201 but the
+    // peers were at 203 and waiting for it (their proposer) — it must not be forgotten
+    expect(catchUpAction(200, 201, [203, 202])).toBe('wait_again');
+    expect(catchUpAction(201, 201, [203, 202])).toBe('catch_up');
+    expect(catchUpAction(5, 5, [])).toBe('none');
+  });
 });
