@@ -65,6 +65,11 @@ export interface EngineOptions {
   /** Messages for the next height buffered while this one finishes (bounded). */
   readonly maxFutureMessages?: number;
   /**
+   * Votes and proposals two heights ahead buffered (bounded apart from the next height's: they
+   * cannot be verified yet, so junk among them must not crowd out the next height's).
+   */
+  readonly maxFarFutureMessages?: number;
+  /**
    * consensus.create_empty_blocks (default true). When false, a height that needs no proof block
    * starts only once the mempool has txs (txsAvailable), a peer has started it, or
    * emptyBlocksIntervalMs has passed (0: never) — CometBFT's semantics.
@@ -171,6 +176,13 @@ export class ConsensusEngine {
   private lastExtendedCommit: ExtendedCommit | null = null;
   /** Messages for the next height, re-delivered once it starts (bounded). */
   private future: (() => void)[] = [];
+  /**
+   * Votes and proposals two heights ahead, re-delivered (into `future`) when the next height
+   * starts. A node that fell two heights behind would otherwise drop a whole height's messages and
+   * wait for a commit catch-up; with them it decides that height as soon as it gets there
+   * (fetching the block if its parts, which are not kept this far ahead, never came).
+   */
+  private farFuture: (() => void)[] = [];
   /** What the WAL of this height already held at start, so those effects are not done twice. */
   private replayed = { ready: new Set<string>(), validated: new Set<string>() };
   private readonly now: () => Timestamp;
@@ -224,6 +236,7 @@ export class ConsensusEngine {
     // a restart after block sync begins afresh at the new height
     this.core = initialState({ chainId: this.opts.chainId, address: this.m.signer?.pubKey.address ?? null, timeouts: this.opts.timeouts });
     this.future = [];
+    this.farFuture = [];
     this.lastCommit = null;
     this.lastExtendedCommit = null;
     this.resolveWaiters(state.lastBlockHeight);
@@ -326,6 +339,7 @@ export class ConsensusEngine {
   receiveProposal(proposal: Proposal): void {
     this.enqueue(async () => {
       if (proposal.height === this.core.height + 1) return this.deferToNextHeight(() => this.receiveProposal(proposal));
+      if (proposal.height === this.core.height + 2) return this.deferTwoHeights(() => this.receiveProposal(proposal));
       if (proposal.height !== this.core.height || this.core.validators === null) return;
       const proposerAddr = proposerOf(this.core.validators, proposal.round);
       const proposer = this.state.validators.getByAddress(proposerAddr);
@@ -377,6 +391,7 @@ export class ConsensusEngine {
   receiveVote(vote: Vote): void {
     this.enqueue(async () => {
       if (vote.height === this.core.height + 1) return this.deferToNextHeight(() => this.receiveVote(vote));
+      if (vote.height === this.core.height + 2) return this.deferTwoHeights(() => this.receiveVote(vote));
       if (vote.height !== this.core.height || !(await this.checkVote(vote))) return;
       await this.feed({ kind: 'vote', vote }, { kind: 'vote', vote }, false);
     });
@@ -419,6 +434,11 @@ export class ConsensusEngine {
   private deferToNextHeight(redeliver: () => void): void {
     if (this.future.length < (this.opts.maxFutureMessages ?? 10_000)) this.future.push(redeliver);
     this.waitingForTxs?.abort(); // a peer started the next height (it had txs): start it too
+  }
+
+  private deferTwoHeights(redeliver: () => void): void {
+    if (this.farFuture.length < (this.opts.maxFarFutureMessages ?? 1_000)) this.farFuture.push(redeliver);
+    this.waitingForTxs?.abort();
   }
 
   /**
@@ -579,6 +599,8 @@ export class ConsensusEngine {
     void this.run(async () => {
       for (const e of effects) await this.perform(e);
       for (const redeliver of this.future.splice(0)) redeliver();
+      // now one height ahead: into `future`, for the height after this one
+      for (const redeliver of this.farFuture.splice(0)) redeliver();
     });
   }
 

@@ -3,11 +3,11 @@
 // changes nothing; a valid one decides the height and is what the node stores as its seen commit.
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { BlockIDFlag, SignedMsgType } from '../../src/codec/index.js';
-import { LOOPBACK_NETWORK, ConsensusEngine } from '../../src/consensus/engine.js';
+import { BlockIDFlag, SignedMsgType, type Commit } from '../../src/codec/index.js';
+import { LOOPBACK_NETWORK, ConsensusEngine, type ConsensusNetwork } from '../../src/consensus/engine.js';
 import { FileSigner } from '../../src/privval/index.js';
 import { signCommit, testGenesis, testKeys } from '../helpers/chain.js';
-import { QUIET, openChainParts, scratchDir } from '../helpers/libp2p-chain.js';
+import { QUIET, openChainParts, pollUntil, scratchDir } from '../helpers/libp2p-chain.js';
 
 // long timeouts: the lone validator of four never decides by itself during the test
 const TIMEOUTS = { propose: 60_000, proposeDelta: 0, prevote: 60_000, prevoteDelta: 0, precommit: 60_000, precommitDelta: 0, commit: 10 };
@@ -17,12 +17,12 @@ const { dir, closers } = scratchDir('tally-catchup-');
 const keys = testKeys(4);
 const genesis = testGenesis(keys, { chainId: 'catch-up-chain' });
 
-async function setup(name: string, keyIndex: number, onFatal?: (e: Error) => void) {
+async function setup(name: string, keyIndex: number, onFatal?: (e: Error) => void, network: ConsensusNetwork = LOOPBACK_NETWORK) {
   const d = join(dir, name);
   const { blockStore, executor, state, close } = await openChainParts(d, genesis, { mempool: false });
   const engine = new ConsensusEngine(
     { chainId: genesis.chainId, timeouts: TIMEOUTS, walPath: join(d, 'cs.wal') },
-    { executor, blockStore, signer: FileSigner.open(keys[keyIndex]!, join(d, 'pv_state.json')), network: LOOPBACK_NETWORK, logger: QUIET, ...(onFatal ? { onFatal } : {}) },
+    { executor, blockStore, signer: FileSigner.open(keys[keyIndex]!, join(d, 'pv_state.json')), network, logger: QUIET, ...(onFatal ? { onFatal } : {}) },
   );
   closers.push(async () => {
     await engine.stop();
@@ -96,6 +96,42 @@ describe('receiveCommit', () => {
     node.engine.receiveCommit(built.block, commit);
     await node.engine.waitForHeight(1);
     expect((await node.blockStore.loadBlockMeta(1))?.blockId.hash).toEqual(built.blockId.hash);
+    expect(fatals).toEqual([]);
+  });
+
+  test('precommits two heights ahead are kept: a node that catches up to that height decides it at once', async () => {
+    // heights 1–3 as the other three validators made them
+    const builder = await setup('builder3', 1);
+    let st = builder.state;
+    let last: Commit | null = null;
+    const made = [];
+    for (let h = 1; h <= 3; h++) {
+      const built = await builder.executor.createProposalBlock(st, keys[1]!.pubKey.address, last, null);
+      const commit = signCommit(genesis.chainId, st.validators, keys.slice(0, 3), h, 0, built.blockId, { seconds: genesis.genesisTime.seconds + 5 * h, nanos: 0 });
+      st = (await builder.executor.applyBlock(st, built.blockId, built.block)).state;
+      last = commit;
+      made.push({ built, commit });
+    }
+    const requested: number[] = [];
+    const fatals: Error[] = [];
+    const node = await setup('node3', 3, (e) => fatals.push(e), { ...LOOPBACK_NETWORK, requestBlock: (h) => requested.push(h) });
+    await node.engine.start(node.state);
+    // at height 1 it hears height 3's precommits (and nothing else of heights 2–3)
+    const third = made[2]!;
+    third.commit.signatures.forEach((sig, i) => {
+      if (sig.blockIdFlag !== BlockIDFlag.Commit) return;
+      node.engine.receiveVote({ type: SignedMsgType.Precommit, height: 3, round: 0, blockId: third.built.blockId, timestamp: sig.timestamp, validatorAddress: sig.validatorAddress, validatorIndex: i, signature: sig.signature, extension: new Uint8Array(0), extensionSignature: new Uint8Array(0) });
+    });
+    // it catches up heights 1 and 2 through peers' commits
+    node.engine.receiveCommit(made[0]!.built.block, made[0]!.commit);
+    await node.engine.waitForHeight(1);
+    node.engine.receiveCommit(made[1]!.built.block, made[1]!.commit);
+    await node.engine.waitForHeight(2);
+    // at height 3 it holds +2/3 precommits already: it decides and asks for the block it lacks
+    await pollUntil('a request for block 3', () => requested.includes(3), 10_000);
+    node.engine.receiveCommit(third.built.block, third.commit);
+    await node.engine.waitForHeight(3);
+    expect(requested).toEqual([3]);
     expect(fatals).toEqual([]);
   });
 });
