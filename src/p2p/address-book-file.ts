@@ -17,9 +17,16 @@ export interface LoadedAddressBook {
   readonly movedAside?: { readonly to: string; readonly reason: string };
 }
 
-export function saveAddressBook(path: string, peers: readonly SavedPeer[]): void {
+/**
+ * Writes the book (atomically, fsynced) and returns the text written. Given the text of the last
+ * save, an unchanged book is not written again: the save runs every pex interval, and a book
+ * mostly stays as it was.
+ */
+export function saveAddressBook(path: string, peers: readonly SavedPeer[], lastSaved?: string): string {
   const json = { version: VERSION, peers: peers.map((p) => ({ id: p.id, addrs: p.addrs, source: p.source, last_connected: p.lastConnected })) };
-  writeFileAtomicSync(path, `${JSON.stringify(json, null, 2)}\n`, 0o600);
+  const text = `${JSON.stringify(json, null, 2)}\n`;
+  if (text !== lastSaved) writeFileAtomicSync(path, text, 0o600);
+  return text;
 }
 
 export function loadAddressBook(path: string): LoadedAddressBook {

@@ -79,6 +79,8 @@ export class PeerExchange {
   private readonly asked = new Map<string, number>();
   /** Connected peers that speak our protocol. */
   private readonly speaksPex: ProtocolPeers;
+  /** The address book file's text as this node last wrote it. */
+  private savedBook: string | undefined;
   private readonly dialing = new Set<string>();
   private readonly retries = new Set<NodeJS.Timeout>();
   /** Requests a peer may make: one per third of the interval, bursts of 3. */
@@ -151,7 +153,7 @@ export class PeerExchange {
     const file = this.opts.bookFile;
     if (file === undefined) return;
     try {
-      saveAddressBook(file, this.book.saved());
+      this.savedBook = saveAddressBook(file, this.book.saved(), this.savedBook);
     } catch (e) {
       this.log.warn({ file, err: errorMessage(e) }, 'could not save the address book');
     }

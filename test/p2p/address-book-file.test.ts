@@ -3,7 +3,7 @@
 // book dials a peer it learned in its previous run without any seed or persistent peer.
 import { generateKeyPair } from '@libp2p/crypto/keys';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
@@ -41,6 +41,23 @@ describe('address book file', () => {
     expect(again.restore(loaded.peers)).toBe(1);
     expect(again.get(ID)).toMatchObject({ addrs: [`/ip4/10.0.0.2/tcp/26656/p2p/${ID}`, `/ip4/10.0.0.1/tcp/26656/p2p/${ID}`], lastConnected: 1_000, failures: 0, nextDialAt: 0 });
     expect(again.restore(loaded.peers)).toBe(0); // already known: nothing overwritten
+  });
+
+  test('an unchanged book is not written again; a changed one is', () => {
+    let t = 1_000;
+    const book = new AddressBook({}, () => t);
+    book.add(ID, `/ip4/10.0.0.1/tcp/26656/p2p/${ID}`, 'identify');
+    const path = fresh();
+    const first = saveAddressBook(path, book.saved());
+    const inode = statSync(path).ino; // each write replaces the file: a new inode
+    expect(saveAddressBook(path, book.saved(), first)).toBe(first);
+    expect(statSync(path).ino).toBe(inode);
+    t = 2_000;
+    book.connected(ID);
+    const second = saveAddressBook(path, book.saved(), first);
+    expect(second).not.toBe(first);
+    expect(statSync(path).ino).not.toBe(inode);
+    expect(loadAddressBook(path).peers[0]!.lastConnected).toBe(2_000);
   });
 
   test('a malformed entry is skipped, the rest kept', () => {
