@@ -338,8 +338,7 @@ export class ConsensusEngine {
   /** A proposal from a peer; its signature is checked against the round's proposer. */
   receiveProposal(proposal: Proposal): void {
     this.enqueue(async () => {
-      if (proposal.height === this.core.height + 1) return this.deferToNextHeight(() => this.receiveProposal(proposal));
-      if (proposal.height === this.core.height + 2) return this.deferTwoHeights(() => this.receiveProposal(proposal));
+      if (this.deferAhead(proposal.height, 2, () => this.receiveProposal(proposal))) return;
       if (proposal.height !== this.core.height || this.core.validators === null) return;
       const proposerAddr = proposerOf(this.core.validators, proposal.round);
       const proposer = this.state.validators.getByAddress(proposerAddr);
@@ -364,7 +363,7 @@ export class ConsensusEngine {
   /** A block part for a proposal of the current height. */
   receiveBlockPart(height: number, blockId: BlockID, part: Part): void {
     this.enqueue(async () => {
-      if (height === this.core.height + 1) return this.deferToNextHeight(() => this.receiveBlockPart(height, blockId, part));
+      if (this.deferAhead(height, 1, () => this.receiveBlockPart(height, blockId, part))) return;
       if (height !== this.core.height) return;
       const id = valueIdOf(blockId);
       const set = this.partSets.get(id);
@@ -390,8 +389,7 @@ export class ConsensusEngine {
   /** A vote from a peer: signature, validator and (for precommits) the extension are checked here. */
   receiveVote(vote: Vote): void {
     this.enqueue(async () => {
-      if (vote.height === this.core.height + 1) return this.deferToNextHeight(() => this.receiveVote(vote));
-      if (vote.height === this.core.height + 2) return this.deferTwoHeights(() => this.receiveVote(vote));
+      if (this.deferAhead(vote.height, 2, () => this.receiveVote(vote))) return;
       if (vote.height !== this.core.height || !(await this.checkVote(vote))) return;
       await this.feed({ kind: 'vote', vote }, { kind: 'vote', vote }, false);
     });
@@ -404,7 +402,7 @@ export class ConsensusEngine {
    */
   receiveCommit(block: Block, commit: Commit): void {
     this.enqueue(async () => {
-      if (commit.height === this.core.height + 1) return this.deferToNextHeight(() => this.receiveCommit(block, commit));
+      if (this.deferAhead(commit.height, 1, () => this.receiveCommit(block, commit))) return;
       if (commit.height !== this.core.height) return;
       const { header, parts } = blockParts(block);
       const blockId = { hash: headerHash(block.header), partSetHeader: header };
@@ -431,14 +429,18 @@ export class ConsensusEngine {
     });
   }
 
-  private deferToNextHeight(redeliver: () => void): void {
-    if (this.future.length < (this.opts.maxFutureMessages ?? 10_000)) this.future.push(redeliver);
-    this.waitingForTxs?.abort(); // a peer started the next height (it had txs): start it too
-  }
-
-  private deferTwoHeights(redeliver: () => void): void {
-    if (this.farFuture.length < (this.opts.maxFarFutureMessages ?? 1_000)) this.farFuture.push(redeliver);
-    this.waitingForTxs?.abort();
+  /**
+   * Keeps a message of a later height for when that height starts: one height ahead in `future`,
+   * two ahead (when `upTo` allows) in `farFuture`; each bounded. True when `height` was ahead by
+   * that much (kept, or dropped for a full buffer), false when the caller should handle it.
+   */
+  private deferAhead(height: number, upTo: 1 | 2, redeliver: () => void): boolean {
+    const ahead = height - this.core.height;
+    if (ahead < 1 || ahead > upTo) return false;
+    const [buffer, max] = ahead === 1 ? [this.future, this.opts.maxFutureMessages ?? 10_000] : [this.farFuture, this.opts.maxFarFutureMessages ?? 1_000];
+    if (buffer.length < max) buffer.push(redeliver);
+    this.waitingForTxs?.abort(); // a peer started a later height (it had txs): start it too
+    return true;
   }
 
   /**

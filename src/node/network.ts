@@ -103,21 +103,6 @@ export interface NodeNetworkModules {
 }
 
 export const DEFAULT_CATCH_UP_DELAY_MS = 1_000;
-
-/**
- * What to do when the catch-up delay ends, for a node that needed height `need` when it began and
- * needs `now` at its end, given the heights its peers were last seen at: a node that was merely a
- * moment behind has caught up ('none'); one that made no progress fetches commits ('catch_up');
- * one that progressed but is still behind waits another delay ('wait_again') — it must not be
- * forgotten, since peers stuck waiting for it (it may be their proposer) send nothing new that
- * would start the delay again.
- */
-export function catchUpAction(need: number, now: number, peerHeights: Iterable<number>): 'none' | 'catch_up' | 'wait_again' {
-  let behind = false;
-  for (const h of peerHeights) if (h > now) behind = true;
-  if (!behind) return 'none';
-  return now === need ? 'catch_up' : 'wait_again';
-}
 export const DEFAULT_MAX_QUEUED_TXS = 10_000;
 export const DEFAULT_RESEND_INTERVAL_MS = 1_000;
 /** While consensus waits for txs, own messages are re-sent every this many ticks. */
@@ -135,6 +120,19 @@ const MAX_ORPHAN_BLOCKS = 8;
 const MAX_ORPHAN_BYTES = 16 * 1024 * 1024;
 /** Peers whose latest height is remembered for catch-up. */
 const MAX_TRACKED_PEERS = 1024;
+
+/**
+ * What to do when the catch-up delay ends, for a node that needed height `need` when it began and
+ * needs `now` at its end, given the heights its peers were last seen at: a node that was merely a
+ * moment behind has caught up ('none'); one that made no progress fetches commits ('catch_up');
+ * one that progressed but is still behind waits another delay ('wait_again') — it must not be
+ * forgotten, since peers stuck waiting for it (it may be their proposer) send nothing new that
+ * would start the delay again.
+ */
+export function catchUpAction(need: number, now: number, peerHeights: Iterable<number>): 'none' | 'catch_up' | 'wait_again' {
+  for (const h of peerHeights) if (h > now) return now === need ? 'catch_up' : 'wait_again';
+  return 'none';
+}
 
 export function networkOptionsFromConfig(config: Config, genesis: { readonly chainId: string; readonly validators: readonly unknown[] }, addrBookFile?: string): NodeNetworkOptions {
   const lone = genesis.validators.length === 1 && config.p2p.persistentPeers.length === 0 && config.p2p.seeds.length === 0;

@@ -33,7 +33,7 @@
 // connections changed, and with all of them every `refreshMs`. A malformed list, or lists sent
 // more often than a peer may, cost it score (`bad_pex`).
 import type { Stream } from '@libp2p/interface';
-import { SILENT_LOGGER, errorMessage, type P2PLogger } from './errors.js';
+import { P2PError, SILENT_LOGGER, errorMessage, type P2PLogger } from './errors.js';
 import { answerOnce, requestOnce } from './exchange.js';
 import { FloodMeter } from './flood-meter.js';
 import type { P2PHost } from './host.js';
@@ -59,11 +59,6 @@ export class NeighborTable {
   /** Whether `peer` said it is connected to `other` (false when `peer` has said nothing). */
   reports(peer: string, other: string): boolean {
     return this.lists.get(peer)?.has(other) ?? false;
-  }
-
-  /** The peers whose lists are known. */
-  peers(): string[] {
-    return [...this.lists.keys()];
   }
 
   get size(): number {
@@ -233,7 +228,7 @@ export class NeighborExchange {
     const rate = this.meter.take(peer);
     if (rate.over) {
       if (rate.penalize > 0) this.m.host.penalize(peer, 'bad_pex', 'neighbor lists too often');
-      stream.abort(new Error('neighbor lists too often'));
+      stream.abort(new P2PError('bad_response', 'neighbor lists too often', { peer }));
       return;
     }
     try {
