@@ -450,7 +450,7 @@ export const SCHEMA: Schema = {
           key: 'addr_book_file',
           kind: 'string',
           default: 'config/addrbook.json',
-          doc: 'Path to the address book: the peers learned through peer exchange and identify, saved every\npex interval and at stop and loaded at start, so a restarted node can dial them again (relative\npaths are relative to the home directory).',
+          doc: 'Path to the address book: the peers learned through peer exchange and identify, saved (when it\nchanged) every pex interval and at stop and loaded at start, so a restarted node can dial them again (relative\npaths are relative to the home directory).',
         },
         banDurationMs: {
           key: 'ban_duration',

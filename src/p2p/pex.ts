@@ -38,7 +38,7 @@ export interface PexOptions {
   /** Addresses asked for (and at most given) per request. */
   readonly maxAddrs?: number;
   readonly book?: AddressBookOptions;
-  /** p2p.addr_book_file: learned peers are loaded from it at start, saved every interval and at stop. */
+  /** p2p.addr_book_file: learned peers are loaded from it at start, saved (when it changed) every interval and at stop. */
   readonly bookFile?: string;
 }
 
