@@ -41,6 +41,7 @@ const { values: args } = parseArgs({
     rate: { type: 'string', default: '2000' },
     'timeout-commit': { type: 'string', default: '0ms' },
     'create-empty-blocks': { type: 'string', default: 'true' },
+    'empty-proposal-delay': { type: 'string', default: '0ms' },
     indexer: { type: 'string', default: 'kv' },
     'keep-logs': { type: 'string' },
     // run ../shared/anchors/etcd (a 4-member etcd cluster, same closed-loop load) after each
@@ -100,6 +101,8 @@ async function startTestnet(): Promise<Testnet> {
       args['timeout-commit'],
       '--consensus.create_empty_blocks',
       args['create-empty-blocks'],
+      '--consensus.empty_proposal_delay',
+      args['empty-proposal-delay'],
       '--tx_index.indexer',
       args.indexer,
       ...LOAD_NODE_FLAGS,
@@ -361,6 +364,7 @@ async function runOnce(concurrency: number): Promise<Record<string, unknown>> {
       loadavg_1m: round2(loadavg()[0]!),
       timeout_commit: args['timeout-commit'],
       create_empty_blocks: args['create-empty-blocks'] === 'true',
+      empty_proposal_delay: args['empty-proposal-delay'],
       indexer: args.indexer,
       errors: r.errors,
     };

@@ -96,6 +96,7 @@ export interface ConsensusConfig {
   timeoutCommitMs: number;
   createEmptyBlocks: boolean;
   createEmptyBlocksIntervalMs: number;
+  emptyProposalDelayMs: number;
   peerGossipSleepDurationMs: number;
   doubleSignCheckHeight: number;
 }
@@ -727,7 +728,13 @@ export const SCHEMA: Schema = {
           key: 'create_empty_blocks_interval',
           kind: 'duration',
           default: 0,
-          doc: 'With create_empty_blocks = false and a non-zero interval, an empty block is still proposed\nafter this long without transactions. 0s means never.',
+          doc: 'Non-zero: a height that needs no proof block waits for transactions, and an empty block is\nproposed after this long without any (also with create_empty_blocks = true). With\ncreate_empty_blocks = false, 0s means never.',
+        },
+        emptyProposalDelayMs: {
+          key: 'empty_proposal_delay',
+          kind: 'duration',
+          default: 0,
+          doc: 'Not in CometBFT. A proposer whose mempool is empty waits up to this long for transactions\nbefore it proposes an empty block (a proof block too), and proposes as soon as one arrives. A\nclient that sends its next tx when the last one committed then gets it into the next block\ninstead of the one after it. Keep it well below timeout_propose. 0s proposes at once.',
         },
         peerGossipSleepDurationMs: {
           key: 'peer_gossip_sleep_duration',

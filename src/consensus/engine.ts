@@ -76,6 +76,13 @@ export interface EngineOptions {
    */
   readonly createEmptyBlocks?: boolean;
   readonly emptyBlocksIntervalMs?: number;
+  /**
+   * consensus.empty_proposal_delay (0: none). In round 0 a proposer whose mempool is empty waits
+   * up to this long for txs before it proposes an empty block, a proof block included, and
+   * proposes as soon as one arrives: a client that sends its next tx when the last one committed
+   * then rides in the next block instead of the one after it.
+   */
+  readonly emptyProposalDelayMs?: number;
 }
 
 export interface DecidedBlock {
@@ -123,6 +130,8 @@ export interface EngineModules {
   readonly onFatal?: (err: Error) => void;
   /** Resolves when the mempool holds txs (at once if it does); for create_empty_blocks = false. */
   readonly txsAvailable?: (signal: AbortSignal) => Promise<void>;
+  /** How many txs the mempool holds now; with txsAvailable, for empty_proposal_delay. */
+  readonly mempoolSize?: () => number;
 }
 
 export class ConsensusError extends Error {
@@ -172,6 +181,8 @@ export class ConsensusEngine {
   private pendingDecision: { height: number; round: number; blockId: BlockID; commit: Commit } | null = null;
   /** Set while the next height waits for txs (create_empty_blocks = false); aborting starts it. */
   private waitingForTxs: AbortController | null = null;
+  /** Set while this proposer waits for txs before building its round-0 proposal. */
+  private proposalWait: AbortController | null = null;
   private lastCommit: Commit | null = null;
   private lastExtendedCommit: ExtendedCommit | null = null;
   /** Messages for the next height, re-delivered once it starts (bounded). */
@@ -263,6 +274,7 @@ export class ConsensusEngine {
     const waiting = this.waitingForTxs;
     this.waitingForTxs = null;
     waiting?.abort();
+    this.proposalWait?.abort();
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     await this.queue.catch(() => {});
@@ -444,31 +456,71 @@ export class ConsensusEngine {
   }
 
   /**
-   * After timeout_commit: start the next height, or with create_empty_blocks = false and no proof
-   * block due (the last block left the app hash as it was), wait for txs first.
+   * After timeout_commit: start the next height, or, when the node waits for txs (CometBFT's
+   * WaitForTxs: create_empty_blocks = false, or a non-zero create_empty_blocks_interval) and no
+   * proof block is due (the last block left the app hash as it was), wait for txs first.
    */
   private startNextHeight(next: number, proofNeeded: boolean): void {
-    if (this.opts.createEmptyBlocks !== false || proofNeeded || !this.m.txsAvailable) {
+    const interval = this.opts.emptyBlocksIntervalMs ?? 0;
+    const waitForTxs = this.opts.createEmptyBlocks === false || interval > 0;
+    if (!waitForTxs || proofNeeded || !this.m.txsAvailable) {
       this.enqueue(async () => this.beginHeight(next, true));
       return;
     }
     const wait = new AbortController();
     this.waitingForTxs = wait;
-    const interval = this.opts.emptyBlocksIntervalMs ?? 0;
-    const timer = interval > 0 ? setTimeout(() => wait.abort(), interval) : undefined;
-    if (timer) this.timers.add(timer);
-    const begin = (): void => {
+    this.untilTxs(wait, interval, () => {
       if (this.waitingForTxs !== wait) return; // started already
       this.waitingForTxs = null;
-      if (timer) {
-        clearTimeout(timer);
-        this.timers.delete(timer);
-      }
-      wait.abort();
       this.enqueue(async () => this.beginHeight(next, true));
-    };
-    wait.signal.addEventListener('abort', begin, { once: true });
-    this.m.txsAvailable(wait.signal).then(begin, () => {});
+    });
+  }
+
+  /**
+   * Runs `then` once, when the mempool has txs, `wait` is aborted, or `limitMs` has passed (0: no
+   * limit). The abort handler does the work so that every way out goes through one path.
+   */
+  private untilTxs(wait: AbortController, limitMs: number, then: () => void): void {
+    const timer = limitMs > 0 ? setTimeout(() => wait.abort(), limitMs) : undefined;
+    if (timer) this.timers.add(timer);
+    wait.signal.addEventListener(
+      'abort',
+      () => {
+        if (timer) {
+          clearTimeout(timer);
+          this.timers.delete(timer);
+        }
+        if (!this.stopped) then();
+      },
+      { once: true },
+    );
+    this.m.txsAvailable!(wait.signal).then(
+      () => wait.abort(),
+      () => {},
+    );
+  }
+
+  /**
+   * requestValue: build the proposal now, or first wait up to empty_proposal_delay for txs when the
+   * mempool is empty (round 0 only: a later round means something went wrong, and waiting more would
+   * not help). The wait runs off the queue, so votes and proposals keep flowing meanwhile.
+   */
+  private requestValue(height: number, round: number): Promise<void> {
+    const delay = this.opts.emptyProposalDelayMs ?? 0;
+    if (delay <= 0 || round !== 0 || this.replaying || this.replayed.ready.has(`${height}/${round}`) || !this.m.txsAvailable || this.m.mempoolSize?.() !== 0) {
+      return this.buildValue(height, round);
+    }
+    this.proposalWait?.abort();
+    const wait = new AbortController();
+    this.proposalWait = wait;
+    this.untilTxs(wait, delay, () => {
+      if (this.proposalWait === wait) this.proposalWait = null;
+      this.enqueue(async () => {
+        // the round may have moved on while we waited (a peer's proposal cannot exist: we propose)
+        if (this.core.height === height && this.core.round.round === round) await this.buildValue(height, round);
+      });
+    });
+    return Promise.resolve();
   }
 
   private async checkVote(vote: Vote): Promise<boolean> {
@@ -664,7 +716,7 @@ export class ConsensusEngine {
         return;
       }
       case 'requestValue':
-        return this.buildValue(e.height, e.round);
+        return this.requestValue(e.height, e.round);
       case 'validateValue': {
         const id = valueIdOf(e.blockId);
         if (this.replayed.validated.has(id)) return; // the WAL holds the verdict: replay feeds it

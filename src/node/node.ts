@@ -207,10 +207,12 @@ export class TallyNode {
         },
         createEmptyBlocks: c.createEmptyBlocks,
         emptyBlocksIntervalMs: c.createEmptyBlocksIntervalMs,
+        emptyProposalDelayMs: c.emptyProposalDelayMs,
       },
       {
         executor,
         txsAvailable: (signal) => txsAvailable(mempool, signal),
+        mempoolSize: () => mempool.size(),
         blockStore,
         signer: isValidator ? signer : null,
         network,
