@@ -314,6 +314,7 @@ export class TallyNode {
           txWaiters,
           events,
           evidence,
+          settled: () => executor.settled(),
         }),
       },
     );

@@ -79,6 +79,17 @@ export interface RpcEnv {
   readonly events?: NodeEvents;
   readonly p2p?: RpcP2P;
   readonly evidence?: RpcEvidencePool;
+  /**
+   * Resolves when the last committed block's index and state writes are done: events (and
+   * broadcast_tx_commit) are told of a block as soon as the app committed it, so routes that read
+   * the indexes or the state store wait for this first.
+   */
+  readonly settled?: () => Promise<void>;
+}
+
+/** Waits until the indexes and the state store hold every block the node has told of. */
+export async function afterWrites(env: RpcEnv): Promise<void> {
+  await env.settled?.().catch(() => {}); // a failed write stops the node; the read reports what is there
 }
 
 /** CometBFT's errors for a request it cannot serve (not a malformed one) are -32603 with the reason as data. */

@@ -6,7 +6,7 @@ import { encodeResponseFinalizeBlock, serialize } from '../../src/abci/index.js'
 import { KVStoreApp } from '../../src/apps/kvstore/index.js';
 import { toHex, type Block, type Commit } from '../../src/codec/index.js';
 import type { PrivKey } from '../../src/crypto/index.js';
-import { BlockExecutor, ExecutionError, handshake, stateFromGenesis } from '../../src/execution/index.js';
+import { BlockExecutor, ExecutionError, handshake, stateFromGenesis, type AppliedBlock } from '../../src/execution/index.js';
 import { BlockIndex, BlockStore, StateStore, TxIndex, type State } from '../../src/store/index.js';
 import type { GenesisDoc } from '../../src/types/genesis.js';
 import { signCommit, testGenesis, testKeys } from '../helpers/chain.js';
@@ -36,7 +36,7 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-async function openEnv(dir: string, appDir = join(dir, 'app')): Promise<Env> {
+async function openEnv(dir: string, appDir = join(dir, 'app'), onApplied?: (a: AppliedBlock) => void): Promise<Env> {
   const app = await KVStoreApp.open({ dir: appDir, syncWrites: false });
   const blockStore = new BlockStore({ path: join(dir, 'blockstore') });
   const stateStore = new StateStore({ path: join(dir, 'state') });
@@ -44,7 +44,7 @@ async function openEnv(dir: string, appDir = join(dir, 'app')): Promise<Env> {
   const blockIndex = new BlockIndex({ path: join(dir, 'blockindex') });
   for (const s of [blockStore, stateStore, txIndex, blockIndex]) await s.open();
   const mempool = new TestMempool();
-  const executor = new BlockExecutor({ app: serialize(app), blockStore, stateStore, txIndex, blockIndex, mempool, logger: silent });
+  const executor = new BlockExecutor({ app: serialize(app), blockStore, stateStore, txIndex, blockIndex, mempool, logger: silent, ...(onApplied ? { onApplied } : {}) });
   const env: Env = {
     dir,
     app,
@@ -295,6 +295,31 @@ describe('start-up handshake', () => {
     await waiting;
     expect((await env.stateStore.load())!.lastBlockHeight).toBe(2);
     expect((await env.txIndex.search('tx.height=2')).total).toBe(1);
+  });
+
+  test('onApplied is told once the app committed the block, while its index and state writes may still run', async () => {
+    const keys = testKeys(1);
+    const genesis = testGenesis(keys);
+    const told: [number, number][] = [];
+    const env = await openEnv(tempDir(), undefined, (a) => told.push([a.block.header.height, a.response.txResults.length]));
+    const state = await boot(env, genesis);
+    const realSave = env.stateStore.save.bind(env.stateStore);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    env.stateStore.save = async (s) => {
+      await gate;
+      return realSave(s);
+    };
+    const block = await storeNextBlock(env, state, keys, null, 'early=1');
+    const blockId = (await env.blockStore.loadBlockMeta(1))!.blockId;
+    await env.executor.applyBlock(state, blockId, block, undefined, { background: true });
+    expect(told).toEqual([[1, 1]]);
+    expect((await env.stateStore.load())?.lastBlockHeight ?? 0).toBe(0); // the state save is still held
+    expect((await env.app.info({ version: '', blockVersion: 0n, p2pVersion: 0n, abciVersion: '' })).lastBlockHeight).toBe(1); // but the app committed
+    expect((await env.stateStore.loadFinalizeBlockResponse(1)) !== undefined).toBe(true); // and the results are stored
+    release();
+    await env.executor.settled();
+    expect((await env.stateStore.load())!.lastBlockHeight).toBe(1);
   });
 
   test('a failed background state save is reported by settled() and refuses the next block', async () => {

@@ -98,6 +98,11 @@ describe('transactions', () => {
     expect(r.checkTx.code).toBe(0);
     expect(r.txResult?.code).toBe(0);
     expect(r.height).toBeGreaterThan(0);
+    // the reply comes once the app committed; the index and the state are read after their writes
+    const tx = await client.tx({ hash: r.hash });
+    expect(tx.height).toBe(r.height);
+    const vals = await client.validators({ height: r.height + 1 });
+    expect(vals.total).toBe(1);
     await waitForHeight(node.url, r.height + 1);
     const q = await client.abciQuery({ path: '/store', data: enc.encode('qkey') });
     expect(q.code).toBe(0);

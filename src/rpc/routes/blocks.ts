@@ -17,7 +17,7 @@ import {
   validatorUpdateToJson,
   type JsonObject,
 } from '../../codec/index.js';
-import { heightParam, pageSlice, perPageOf, resolveHeight, serverError, storeCall, type RpcEnv } from '../env.js';
+import { afterWrites, heightParam, pageSlice, perPageOf, resolveHeight, serverError, storeCall, type RpcEnv } from '../env.js';
 import { invalidParams, type Params } from '../jsonrpc.js';
 import type { RpcMethod } from '../server.js';
 
@@ -141,6 +141,7 @@ export function blockRoutes(env: RpcEnv): Record<string, RpcMethod> {
       params: ['height', 'page', 'per_page'],
       handler: async (p) => {
         // the default is the height being decided: its set is known one block ahead
+        await afterWrites(env);
         const { height, value: set } = await loadAtHeight(p, (h) => env.stateStore.loadValidators(h));
         const all = set.validators;
         const { start, end } = pageSlice(p, perPageOf(p), all.length);
@@ -152,6 +153,7 @@ export function blockRoutes(env: RpcEnv): Record<string, RpcMethod> {
     consensus_params: {
       params: ['height'],
       handler: async (p) => {
+        await afterWrites(env);
         const { height, value: params } = await loadAtHeight(p, (h) => env.stateStore.loadConsensusParams(h));
         return { block_height: String(height), consensus_params: consensusParamsToJson(params) };
       },
@@ -166,6 +168,7 @@ export function blockRoutes(env: RpcEnv): Record<string, RpcMethod> {
         const orderBy = p.string('order_by') ?? '';
         if (orderBy !== '' && orderBy !== 'asc' && orderBy !== 'desc') throw invalidParams('expected order_by to be either `asc` or `desc` or empty');
         // block_search lists the newest first unless asked otherwise (CometBFT 0.38)
+        await afterWrites(env);
         const found = await storeCall(() => env.blockIndex.search(query, { page: p.int('page') ?? 1, perPage: p.int('per_page') ?? 0, orderBy: orderBy || 'desc' }));
         const blocks = [];
         for (const h of found.items) {

@@ -5,7 +5,7 @@ import { EMPTY_EXEC_TX_RESULT, execTxResultToJson, toBase64, toHex, txProofToJso
 import { merkleProofs } from '../../crypto/index.js';
 import { MAX_QUERY_LENGTH } from '../../query/index.js';
 import { txHash } from '../../types/index.js';
-import { perPageOf, serverError, storeCall, type RpcEnv } from '../env.js';
+import { afterWrites, perPageOf, serverError, storeCall, type RpcEnv } from '../env.js';
 import { RpcError, invalidParams, type Params } from '../jsonrpc.js';
 import type { RpcMethod } from '../server.js';
 
@@ -43,6 +43,7 @@ export function txRoutes(env: RpcEnv): Record<string, RpcMethod> {
       handler: async (p) => {
         const hash = p.hash('hash');
         if (!hash) throw invalidParams('hash: required');
+        await afterWrites(env);
         const r = await storeCall(() => env.txIndex.get(hash));
         if (!r) throw serverError(`tx (${toHex(hash)}) not found`);
         return txToJson(r, p.bool('prove') ?? false);
@@ -58,6 +59,7 @@ export function txRoutes(env: RpcEnv): Record<string, RpcMethod> {
         const orderBy = p.string('order_by') ?? '';
         if (orderBy !== '' && orderBy !== 'asc' && orderBy !== 'desc') throw invalidParams('expected order_by to be either `asc` or `desc` or empty');
         const prove = p.bool('prove') ?? false;
+        await afterWrites(env);
         const found = await storeCall(() => env.txIndex.search(query, { page: p.int('page') ?? 1, perPage: p.int('per_page') ?? 0, orderBy }));
         const txs = [];
         for (const r of found.items) txs.push(await txToJson(r, prove));
