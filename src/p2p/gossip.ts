@@ -119,9 +119,11 @@ export interface GossipHandlers {
   onEvidence?(e: Evidence, from: string): void;
 }
 
-/** The part of gossipsub's class that pruneForwards wraps. */
+/** The parts of gossipsub's class that pruneForwards wraps. */
 interface Forwarding {
   selectPeersToForward(topic: string, propagationSource?: string, excludePeers?: Set<string>): Set<string>;
+  sendIDontWants(msgId: Uint8Array, topic: string, source: string): void;
+  readonly mesh: Map<string, Set<string>>;
 }
 
 export const DEFAULT_TX_FLUSH_MS = 5;
@@ -149,6 +151,8 @@ export interface GossipStats {
   /** Forwards of accepted messages: kept, and dropped as redundant (one per message and peer). */
   forwarded: number;
   forwardsSkipped: number;
+  /** Large messages received for which no IDONTWANT went out: every other mesh peer had it from its sender too. */
+  idontwantsSkipped: number;
 }
 
 export class Gossip {
@@ -175,6 +179,7 @@ export class Gossip {
     unforwarded: 0,
     forwarded: 0,
     forwardsSkipped: 0,
+    idontwantsSkipped: 0,
   };
 
   constructor(
@@ -245,6 +250,20 @@ export class Gossip {
       if (source !== undefined) this.stats.forwardsSkipped += pruneForwards(peers, source, table);
       this.stats.forwarded += peers.size;
       return peers;
+    };
+    // gossipsub 1.2 answers every message of 512 bytes or more (tx batches, proposals) with an
+    // IDONTWANT to the other mesh peers. A peer that reports the sender as its neighbor got the
+    // message from it and, by the rule above, never forwards it here: in a full mesh every such
+    // frame (one per big message and peer, encrypted, sent, decoded) was wasted.
+    const idontwant = (Object.getPrototypeOf(ps) as Partial<Forwarding>).sendIDontWants;
+    if (typeof idontwant !== 'function') return;
+    own.sendIDontWants = (msgId, topic, source) => {
+      const mesh = own.mesh.get(topic);
+      if (mesh !== undefined && [...mesh].every((q) => q === source || table.reports(q, source))) {
+        this.stats.idontwantsSkipped++;
+        return;
+      }
+      idontwant.call(ps, msgId, topic, source);
     };
   }
 

@@ -135,6 +135,7 @@ interface Node {
   gossip: Gossip;
   neighbors: NeighborExchange;
   votes: { v: Vote; from: string }[];
+  txs: Uint8Array[][];
 }
 
 const nodes: Node[] = [];
@@ -153,10 +154,10 @@ async function node(persistentPeers: string[] = [], beforeStart?: (host: P2PHost
   await beforeStart?.(host);
   const neighbors = new NeighborExchange({ chainId: CHAIN, debounceMs: 20 }, { host });
   const gossip = new Gossip({ chainId: CHAIN, maxTxBytes: 1024 }, { host, neighbors: neighbors.table });
-  const n: Node = { host, gossip, neighbors, votes: [] };
+  const n: Node = { host, gossip, neighbors, votes: [], txs: [] };
   nodes.push(n);
   await neighbors.start();
-  gossip.start({ onVote: (v, from) => n.votes.push({ v, from }) });
+  gossip.start({ onVote: (v, from) => n.votes.push({ v, from }), onTxs: (t) => n.txs.push(t) });
   return n;
 }
 
@@ -205,6 +206,14 @@ describe('hosts exchanging neighbor lists', () => {
       // gossipsub chose both other mesh peers for each of the 3 votes; the rule dropped them
       expect(n.gossip.stats.forwardsSkipped).toBe(6);
     }
+
+    // a message of 512 bytes or more: no IDONTWANT goes out, as nobody would forward it anyway
+    const meshOf = (n: Node): string[] => (n.host.pubsub as unknown as { getMeshPeers(topic: string): string[] }).getMeshPeers(n.gossip.topics.tx);
+    await until('the tx meshes', () => all.every((n) => meshOf(n).length === 3));
+    a.gossip.publishTx(new Uint8Array(600).fill(7));
+    a.gossip.flushTxs();
+    await until('the tx batch at the three others', () => [b, c, d].every((n) => n.txs.length === 1));
+    for (const n of [b, c, d]) expect(n.gossip.stats.idontwantsSkipped).toBe(1);
   });
 
   test('in a line (A — B — C) the middle node still forwards, and a triangle with a tail (A, B, C meshed; D on C) reaches the tail', async () => {
