@@ -219,7 +219,8 @@ export class KVStoreApp extends BaseApplication {
       }
     } else if (opts.dir !== undefined) {
       await mkdir(opts.dir, { recursive: true });
-      db = new ClassicLevel<Uint8Array, Uint8Array>(join(opts.dir, 'db'), { keyEncoding: 'view', valueEncoding: 'view' });
+      // as the node's stores (src/store/db.ts): fewer compactions, no snappy — measured faster here
+      db = new ClassicLevel<Uint8Array, Uint8Array>(join(opts.dir, 'db'), { keyEncoding: 'view', valueEncoding: 'view', compression: false, writeBufferSize: 32 * 1024 * 1024 });
       await db.open();
       ownsDb = true;
     } else {
