@@ -37,6 +37,12 @@ const keyOf = (prefix: Uint8Array, height: number, hash: Uint8Array): Uint8Array
 
 export class EvidenceStore extends LevelStore {
   private readonly sync: boolean;
+  /**
+   * The oldest committed record as the last scan left it (null: there is none; undefined: not
+   * known). committedWhile runs after every block and used to open a LevelDB iterator each time
+   * to find nothing expired; with this it opens one only when the oldest record may have expired.
+   */
+  private oldest: CommittedRecord | null | undefined = undefined;
 
   constructor(opts: EvidenceStoreOptions) {
     super('evidence store', opts.path, undefined);
@@ -71,6 +77,7 @@ export class EvidenceStore extends LevelStore {
       ops.push(put(keyOf(COMMITTED, h, s.hash), concatBytes(u64(committedAt), u64(Math.max(0, t.seconds)), u64(t.nanos))));
     }
     await this.exclusive(() => this.writeBatch(ops, this.sync));
+    if (list.length > 0) this.oldest = undefined; // a record older than the known oldest may have come
   }
 
   /** The height of the block that committed this evidence, if one did. */
@@ -81,21 +88,28 @@ export class EvidenceStore extends LevelStore {
 
   /** Committed records, oldest first, while `expired` says so (at most `limit`), for pruning. */
   async committedWhile(expired: (r: CommittedRecord) => boolean, limit: number): Promise<CommittedRecord[]> {
+    if (this.oldest === null || (this.oldest !== undefined && !expired(this.oldest))) return [];
     const out: CommittedRecord[] = [];
-    for await (const [k, v] of this.db.iterator({ gte: COMMITTED, lt: prefixEnd(COMMITTED), limit })) {
+    let first: CommittedRecord | null = null; // the first record this scan did not return
+    for await (const [k, v] of this.db.iterator({ gte: COMMITTED, lt: prefixEnd(COMMITTED), limit: limit + 1 })) {
       const r: CommittedRecord = {
         height: readU64(k, 1),
         hash: Uint8Array.from(k.subarray(1 + 8)),
         committedAt: readU64(v, 0),
         time: { seconds: readU64(v, 8), nanos: readU64(v, 16) },
       };
-      if (!expired(r)) break;
+      if (out.length === limit || !expired(r)) {
+        first = r;
+        break;
+      }
       out.push(r);
     }
+    this.oldest = out[0] ?? first;
     return out;
   }
 
   async removeCommitted(list: readonly CommittedRecord[]): Promise<void> {
     await this.exclusive(() => this.writeBatch(list.map((r) => del(keyOf(COMMITTED, r.height, r.hash))), this.sync));
+    if (list.length > 0) this.oldest = undefined;
   }
 }
