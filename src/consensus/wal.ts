@@ -20,7 +20,7 @@
 // records appended after the restart.
 //
 // What survives a crash is a prefix of one log, never a mix of two: of the current height's,
-// at least what was appended up to its last sync; after a reset and before the next sync, possibly
+// at least what was appended up to its last sync (unsynced records are written in batches); after a reset and before the next sync, possibly
 // only a prefix of the previous height's (see reset). A torn or corrupt frame of the current log —
 // the normal result of a crash mid-write — is reported and dropped; it never stops the node from
 // starting (a CometBFT pain point). Files of the earlier formats (1: appended [crc32 | length | payload] frames without a
@@ -40,6 +40,9 @@ const FRAME_HEADER = 16;
 const OLD_FRAME_HEADER = 8;
 /** Allocation unit: room for a height's votes and several blocks of ordinary size. */
 const CHUNK = 1024 * 1024;
+/** Unsynced records are written after at most this long, or once this many bytes wait. */
+const FLUSH_MS = 50;
+const FLUSH_BYTES = 256 * 1024;
 /**
  * Default bound on one record: a whole block is one record, so this is CometBFT's absolute
  * maximum block size (100 MiB) plus room for the record's own fields. A length beyond it can
@@ -216,6 +219,11 @@ export class WAL {
   private fd: number | undefined;
   /** Bytes written since the last fdatasync. */
   private dirty = false;
+  /** Frames appended but not yet written, which start at file offset pendingAt. */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private pendingAt = 0;
+  private flushTimer: NodeJS.Timeout | undefined;
   private epoch: Buffer;
   private pos: number;
   private size: number;
@@ -257,14 +265,44 @@ export class WAL {
     return this.fd;
   }
 
-  /** Appends a record; with `sync`, it is on disk when this returns (for what a restart depends on). */
+  /**
+   * Appends a record; with `sync`, it is on disk when this returns (for what a restart depends on).
+   * Without, it is kept in memory and written with the next sync, after FLUSH_MS, or once FLUSH_BYTES
+   * wait, in one write: a height's received votes and parts cost one system call, not one each.
+   * Such records were never promised to survive a crash (they were in the page cache, not on disk);
+   * what they now risk in a process crash is the same: peers send them again.
+   */
   append(record: Uint8Array, sync: boolean): void {
     if (record.length > this.maxRecordBytes)
       throw new WALError('record too large', this.path, { size: record.length, max: this.maxRecordBytes });
-    const fd = this.handle;
+    if (this.fd === undefined) throw new WALError('write after close', this.path);
     const bytes = frame(this.epoch, record);
-    // room for this frame and a frame header after it, so the end is always zeros or stale bytes
-    const need = this.pos + bytes.length + FRAME_HEADER;
+    if (this.pending.length === 0) this.pendingAt = this.pos;
+    this.pending.push(bytes);
+    this.pendingBytes += bytes.length;
+    this.pos += bytes.length;
+    this.dirty = true;
+    if (sync) this.sync();
+    else if (this.pendingBytes >= FLUSH_BYTES) this.flush();
+    else this.flushTimer ??= setTimeout(() => {
+      this.flushTimer = undefined;
+      if (this.fd !== undefined) this.flush();
+    }, FLUSH_MS).unref();
+  }
+
+  /** Writes the records kept in memory. */
+  private flush(): void {
+    if (this.flushTimer !== undefined) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = undefined;
+    }
+    if (this.pending.length === 0) return;
+    const fd = this.handle;
+    const bytes = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
+    // room for these frames and a frame header after them, so the end is always zeros or stale bytes
+    const need = this.pendingAt + bytes.length + FRAME_HEADER;
     try {
       if (need > this.size) {
         // the new size reaches the disk with the next fdatasync, which then commits metadata once
@@ -272,18 +310,16 @@ export class WAL {
         allocate(fd, this.size, size);
         this.size = size;
       }
-      writeAll(fd, bytes, this.pos);
+      writeAll(fd, bytes, this.pendingAt);
     } catch (e) {
-      throw ioError('append failed', this.path, e, { offset: this.pos, bytes: bytes.length, size: this.size });
+      throw ioError('append failed', this.path, e, { offset: this.pendingAt, bytes: bytes.length, size: this.size });
     }
-    this.pos += bytes.length;
-    this.dirty = true;
-    if (sync) this.sync();
   }
 
   /** Makes everything appended so far durable; free when nothing was appended since the last sync. */
   sync(): void {
     if (!this.dirty) return;
+    this.flush();
     const fd = this.handle;
     try {
       fdatasyncSync(fd);
@@ -300,13 +336,20 @@ export class WAL {
    * stored, so ignored at start) or of the new height's, never a mix.
    */
   reset(): void {
+    // records not yet written belong to the height just stored: they need not be written at all
+    this.pending = [];
+    this.pendingBytes = 0;
     this.epoch = newEpoch();
     this.pos = FILE_HEADER;
   }
 
   close(): void {
     if (this.fd === undefined) return;
-    closeSync(this.fd);
-    this.fd = undefined;
+    try {
+      this.flush();
+    } finally {
+      closeSync(this.fd);
+      this.fd = undefined;
+    }
   }
 }

@@ -361,4 +361,27 @@ describe('WAL growth', () => {
     expect(records.map((r) => r.length)).toEqual([...many.map((r) => r.length), big.length]);
     expect(Buffer.concat(records).equals(Buffer.concat([...many, big]))).toBe(true);
   });
+
+  test('unsynced records are written together: at the next sync, on close, or after a short while; a reset drops those of the old height', async () => {
+    const path = fresh();
+    const { wal } = WAL.open(path);
+    const inFile = (i: number): boolean => readFileSync(path).includes(Buffer.from(rec(i, 12))); // 12 bytes of i: only a record
+    wal.append(rec(1, 12), false);
+    wal.append(rec(2, 12), false);
+    expect(inFile(1) || inFile(2)).toBe(false); // still in memory
+    wal.sync();
+    expect(inFile(1) && inFile(2)).toBe(true);
+    wal.append(rec(3, 12), false);
+    await new Promise((r) => setTimeout(r, 200)); // the flush timer
+    expect(inFile(3)).toBe(true);
+    wal.reset();
+    wal.append(rec(4, 12), false);
+    wal.reset(); // dropped unwritten with its height
+    expect(inFile(4)).toBe(false);
+    wal.append(rec(5, 12), false);
+    wal.close(); // writes what waits
+    const { wal: again, records } = WAL.open(path);
+    again.close();
+    expect(records).toEqual([rec(5, 12)]);
+  });
 });
