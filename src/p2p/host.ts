@@ -18,6 +18,7 @@ import { P2PError, SILENT_LOGGER, errorMessage, type P2PLogger } from './errors.
 import { PeerScores, type Ban, type Offence, type PeerScoreOptions } from './peer-scores.js';
 import { installLengthPrefixedFastPath } from './length-prefixed.js';
 import { installYamuxWindowHysteresis } from './yamux-window.js';
+import { writeWholeSends } from './socket-writes.js';
 
 export interface HostOptions {
   /** Listen multiaddrs (/ip4/<ip>/tcp/<port>; port 0 picks a free one). */
@@ -321,6 +322,7 @@ export class P2PHost {
   }
 
   private onConnectionOpen(c: Connection): void {
+    writeWholeSends(c);
     if (c.direction === 'inbound') this.inbound++;
     else this.outbound++;
     const id = c.remotePeer.toString();
