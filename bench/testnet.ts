@@ -9,7 +9,7 @@
 //
 // Each run starts a fresh testnet and prints one JSON line. Without --concurrency it sweeps
 // 1, 64, 256 and 1024 clients (commit mode). Options: --validators --duration --concurrency
-// --tx-bytes --mode --rate --timeout-commit --create-empty-blocks --indexer --warmup, and --etcd
+// --tx-bytes --mode --rate --timeout-commit --create-empty-blocks --empty-proposal-delay (20ms) --indexer --warmup, and --etcd
 // to run the etcd anchor (../shared/anchors/etcd/run.sh) with the same shape after each run.
 import '../src/polyfill/index.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -41,7 +41,7 @@ const { values: args } = parseArgs({
     rate: { type: 'string', default: '2000' },
     'timeout-commit': { type: 'string', default: '0ms' },
     'create-empty-blocks': { type: 'string', default: 'true' },
-    'empty-proposal-delay': { type: 'string', default: '0ms' },
+    'empty-proposal-delay': { type: 'string', default: '20ms' },
     indexer: { type: 'string', default: 'kv' },
     'keep-logs': { type: 'string' },
     // run ../shared/anchors/etcd (a 4-member etcd cluster, same closed-loop load) after each
