@@ -117,6 +117,18 @@ async function chainOf(blocks: number, prefix: string): Promise<{ dir: string; e
   return { dir, env, state, commit, genesis, keys };
 }
 
+/** Holds every state save of `env` until the returned function is called. */
+function holdStateSaves(env: Env): () => void {
+  const realSave = env.stateStore.save.bind(env.stateStore);
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  env.stateStore.save = async (s) => {
+    await gate;
+    return realSave(s);
+  };
+  return release;
+}
+
 describe('block execution with the kvstore app', () => {
   test('txs become queryable, indexed, and the chain moves forward block by block', async () => {
     const keys = testKeys(1);
@@ -275,13 +287,7 @@ describe('start-up handshake', () => {
 
   test('in the background, applyBlock returns before the state is durable; the next block and settled() wait for it', async () => {
     const { env, state, commit, keys } = await chainOf(1, 'b');
-    const realSave = env.stateStore.save.bind(env.stateStore);
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    env.stateStore.save = async (s) => {
-      await gate;
-      return realSave(s);
-    };
+    const release = holdStateSaves(env);
     const block = await storeNextBlock(env, state, keys, commit, 'bg=1');
     const blockId = (await env.blockStore.loadBlockMeta(2))!.blockId;
     const applied = await env.executor.applyBlock(state, blockId, block, undefined, { background: true });
@@ -303,13 +309,7 @@ describe('start-up handshake', () => {
     const told: [number, number][] = [];
     const env = await openEnv(tempDir(), undefined, (a) => told.push([a.block.header.height, a.response.txResults.length]));
     const state = await boot(env, genesis);
-    const realSave = env.stateStore.save.bind(env.stateStore);
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    env.stateStore.save = async (s) => {
-      await gate;
-      return realSave(s);
-    };
+    const release = holdStateSaves(env);
     const block = await storeNextBlock(env, state, keys, null, 'early=1');
     const blockId = (await env.blockStore.loadBlockMeta(1))!.blockId;
     await env.executor.applyBlock(state, blockId, block, undefined, { background: true });
