@@ -43,8 +43,10 @@ import {
   type PeerInfo,
   type PexOptions,
   type ProposalMessage,
+  type SignatureVerdict,
   type SyncedBlock,
 } from '../p2p/index.js';
+import { EvidenceError, type EvidenceErrorKind } from '../evidence/index.js';
 import type { SyncNetwork } from '../sync/index.js';
 import type { RpcMempool, RpcP2P, RpcPeer } from '../rpc/env.js';
 import { extendedCommitToCommit, type BlockStore } from '../store/index.js';
@@ -79,8 +81,21 @@ export interface NodeNetworkOptions {
 
 /** The evidence pool as the network feeds it (src/evidence's EvidencePool fits); add() rejects invalid evidence. */
 export interface NetworkEvidencePool {
-  add(evidence: Evidence, opts: { gossip: boolean }): Promise<unknown>;
+  /** 'already_committed' when a block holds it already; throws EvidenceError when it does not verify. */
+  add(evidence: Evidence, opts: { gossip: boolean }): Promise<'added' | 'already_pending' | 'already_committed'>;
 }
+
+/** Why evidence fails that is the evidence's own fault (its sender's), not a race or this node's gap. */
+const EVIDENCE_FAULTS: ReadonlySet<EvidenceErrorKind> = new Set<EvidenceErrorKind>([
+  'invalid_basic',
+  'hrs_mismatch',
+  'address_mismatch',
+  'same_block',
+  'not_validator',
+  'power_mismatch',
+  'invalid_signature',
+  'wrong_time',
+]);
 
 /** Peers, gossip counters and bans (P2PMetrics from src/metrics fits). */
 export interface NetworkMetrics {
@@ -272,6 +287,7 @@ export class NodeNetwork implements ConsensusNetwork {
       checkVote: (v) => engine.checkVoteSignature(v),
       checkProposal: (p) => engine.checkProposalSignature(p),
       onEvidence: (e, from) => this.onEvidence(e, from),
+      checkEvidence: (e) => this.checkEvidence(e),
     });
     await this.commits.start();
     await this.neighbors.start();
@@ -499,6 +515,20 @@ export class NodeNetwork implements ConsensusNetwork {
     if (!this.engine) return;
     this.sawHeight(vote.height, from);
     this.engine.receiveVote(vote);
+  }
+
+  /** Adds gossiped evidence to the pool, or says why not: 'invalid' only for the evidence's own faults. */
+  private async checkEvidence(evidence: Evidence): Promise<SignatureVerdict> {
+    const pool = this.m.evidence;
+    if (!pool) return 'unknown';
+    try {
+      // gossipsub forwards it once accepted; the pool must not publish it again
+      return (await pool.add(evidence, { gossip: false })) === 'already_committed' ? 'unknown' : 'valid';
+    } catch (e) {
+      if (e instanceof EvidenceError && EVIDENCE_FAULTS.has(e.kind)) return 'invalid';
+      this.log.debug({ height: evidence.voteA.height, err: e instanceof Error ? e.message : String(e) }, 'gossiped evidence not usable here');
+      return 'unknown';
+    }
   }
 
   private onEvidence(evidence: Evidence, from: string): void {

@@ -115,8 +115,14 @@ export interface GossipHandlers {
   /** Checks a vote's signature before it is delivered and forwarded; without it every vote that decodes is forwarded. */
   checkVote?(v: Vote): SignatureVerdict;
   checkProposal?(p: Proposal): SignatureVerdict;
-  /** Evidence whose votes are well formed; not yet verified. */
+  /** Evidence whose votes are well formed; verified by checkEvidence if there is one. */
   onEvidence?(e: Evidence, from: string): void;
+  /**
+   * Verifies evidence before it is forwarded (gossipsub waits for the answer): 'invalid' for a
+   * fault of the evidence itself, which costs its sender score; 'unknown' when this node cannot
+   * tell or it is of no use (behind, expired, committed) — neither forwarded nor blamed.
+   */
+  checkEvidence?(e: Evidence): Promise<SignatureVerdict>;
 }
 
 /** The parts of gossipsub's class that pruneForwards wraps. */
@@ -357,7 +363,7 @@ export class Gossip {
     });
   }
 
-  private validate(peerId: PeerId, msg: Message, kind: 'proposal' | 'vote' | 'tx' | 'evidence'): TopicValidatorResult {
+  private validate(peerId: PeerId, msg: Message, kind: 'proposal' | 'vote' | 'tx' | 'evidence'): TopicValidatorResult | Promise<TopicValidatorResult> {
     const peer = peerId.toString();
     this.m.metrics?.messageReceived(METRIC_TOPIC[kind], msg.data.length);
     const excess = this.flood.hit(peer);
@@ -389,6 +395,7 @@ export class Gossip {
       this.m.host.penalize(peer, 'undecodable', `${kind}: ${errorMessage(e)}`);
       return TopicValidatorResult.Reject;
     }
+    if (d.kind === 'evidence' && this.handlers.checkEvidence) return this.validateEvidence(peer, msg, d);
     const verdict = this.checkSignature(d);
     if (verdict === 'invalid') {
       this.stats.rejected++;
@@ -402,6 +409,33 @@ export class Gossip {
       // useful to this node (a later height tells it that it is behind), but not vouched for
       this.stats.unforwarded++;
       this.deliver(d, peer, msg.topic);
+      return TopicValidatorResult.Ignore;
+    }
+    this.decoded.set(msg, d);
+    return TopicValidatorResult.Accept;
+  }
+
+  /**
+   * Evidence is verified (signatures, validator set, time of its height) before gossipsub forwards
+   * it: a relay that forwarded unverified evidence could not be blamed for it, and invalid
+   * evidence would travel the whole network.
+   */
+  private async validateEvidence(peer: string, msg: Message, d: Extract<Decoded, { kind: 'evidence' }>): Promise<TopicValidatorResult> {
+    let verdict: SignatureVerdict;
+    try {
+      verdict = await this.handlers.checkEvidence!(d.e);
+    } catch (err) {
+      this.log.error({ err: errorMessage(err) }, 'evidence check failed'); // ours, not the peer's
+      verdict = 'unknown';
+    }
+    if (verdict === 'invalid') {
+      this.stats.rejected++;
+      this.log.debug({ peer, topic: msg.topic, height: d.e.voteA.height }, 'dropped invalid evidence');
+      this.m.host.penalize(peer, 'invalid_evidence', `evidence at height ${d.e.voteA.height}`);
+      return TopicValidatorResult.Reject;
+    }
+    if (verdict === 'unknown') {
+      this.stats.unforwarded++;
       return TopicValidatorResult.Ignore;
     }
     this.decoded.set(msg, d);

@@ -11,6 +11,8 @@ export type Offence =
   | 'undecodable'
   /** A vote or proposal whose signature does not verify against the validators of its height. */
   | 'invalid_signature'
+  /** Evidence that fails verification for a reason of its own (not a race: expired, committed, unknown height). */
+  | 'invalid_evidence'
   /** A peer of another chain (it speaks another chain's protocols, not ours). */
   | 'wrong_chain'
   /** More messages per second than a peer may send. */
@@ -22,6 +24,7 @@ export type Offence =
 export const DEFAULT_PENALTIES: Readonly<Record<Offence, number>> = {
   undecodable: 10,
   invalid_signature: 50,
+  invalid_evidence: 50,
   wrong_chain: 100,
   flood: 25,
   bad_pex: 20,
