@@ -286,7 +286,7 @@ export class NodeNetwork implements ConsensusNetwork {
       // signatures are checked before gossipsub forwards a message (see gossip.ts)
       checkVote: (v) => engine.checkVoteSignature(v),
       checkProposal: (p) => engine.checkProposalSignature(p),
-      onEvidence: (e, from) => this.onEvidence(e, from),
+      onEvidence: () => this.onEvidence(),
       checkEvidence: (e) => this.checkEvidence(e),
     });
     await this.commits.start();
@@ -531,14 +531,9 @@ export class NodeNetwork implements ConsensusNetwork {
     }
   }
 
-  private onEvidence(evidence: Evidence, from: string): void {
-    const pool = this.m.evidence;
-    if (!pool) return;
-    this.m.metrics?.messageReceived('evidence');
-    // gossipsub forwards it; the pool must not publish it again
-    pool.add(evidence, { gossip: false }).catch((e: unknown) => {
-      this.log.debug({ peer: from, height: evidence.voteA.height, err: e instanceof Error ? e.message : String(e) }, 'evidence from a peer refused');
-    });
+  /** Evidence delivered by gossip is in the pool already: checkEvidence added it before accepting it. */
+  private onEvidence(): void {
+    if (this.m.evidence) this.m.metrics?.messageReceived('evidence');
   }
 
   private onTxs(txs: Uint8Array[], from: string): void {
