@@ -631,7 +631,8 @@ export class ConsensusEngine {
     if (freshWal) {
       this.wal?.reset();
       // not synced: it matters only once this height holds something of ours, and every
-      // signature syncs the WAL first (a crash before that restarts the height afresh)
+      // signature writes the WAL first, a precommit syncs it (a crash before that restarts the
+      // height afresh; the signer's state then refuses anything that conflicts)
       this.wal?.append(encodeWalRecord({ kind: 'height', height }), false);
     }
     this.blocks = new Map();
@@ -777,7 +778,8 @@ export class ConsensusEngine {
     const signer = this.m.signer;
     const entry = this.blocks.get(valueIdOf(blockId));
     if (!signer || !entry) throw new ConsensusError('asked to propose a block this node does not have', { height, round });
-    this.wal?.sync(); // every input that led here is durable before we sign
+    // Written, not synced, before we sign: see publishVote; a proposal sets no lock either.
+    this.wal?.flush();
     const proposal = this.sign(() =>
       signer.signProposal(this.opts.chainId, { type: SignedMsgType.Proposal, height, round, polRound, blockId, timestamp: this.now(), signature: new Uint8Array(0) }),
     );
@@ -806,10 +808,15 @@ export class ConsensusEngine {
     let extension: Uint8Array = new Uint8Array(0);
     const extend = type === SignedMsgType.Precommit && !isZeroBlockID(blockId) && this.extensionsEnabled(height);
     if (extend && entry) extension = await this.m.executor.extendVote(this.state, entry.block);
-    // Every input that led here is durable before we sign. (This fdatasync issued in the thread
-    // pool, concurrently with the signer's, measured slower on a 4-validator testnet: 7.5 against
-    // 4.4 ms median from a validated proposal to the prevote sent; the pool is LevelDB's too.)
-    this.wal?.sync();
+    // Before a precommit, every input that led here (the polka that locks us) is durable: a
+    // restart after a power cut must not forget the lock. Before a prevote the inputs are only
+    // written: the signer's state (fsynced) already refuses a conflicting prevote in this round,
+    // and a prevote sets no lock, so losing them to a power cut costs at most this round's vote.
+    // That is one fdatasync fewer per height (about 250 us each here, on the event loop). (The
+    // precommit's fdatasync issued in the thread pool, concurrently with the signer's, measured
+    // slower: 7.5 against 4.4 ms median to the vote sent; the pool is LevelDB's too.)
+    if (type === SignedMsgType.Precommit) this.wal?.sync();
+    else this.wal?.flush();
     const vote = this.sign(() => signer.signVote(
       this.opts.chainId,
       {

@@ -290,8 +290,11 @@ export class WAL {
     }, FLUSH_MS).unref();
   }
 
-  /** Writes the records kept in memory. */
-  private flush(): void {
+  /**
+   * Writes the records kept in memory to the file, without fdatasync: they survive the process
+   * being killed, not a power cut.
+   */
+  flush(): void {
     if (this.flushTimer !== undefined) {
       clearTimeout(this.flushTimer);
       this.flushTimer = undefined;

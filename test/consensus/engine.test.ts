@@ -1,11 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test, vi } from 'vitest';
 import { serialize } from '../../src/abci/index.js';
 import { KVStoreApp } from '../../src/apps/kvstore/index.js';
 import { toHex } from '../../src/codec/index.js';
 import { ConsensusEngine, LOOPBACK_NETWORK } from '../../src/consensus/engine.js';
+import { WAL } from '../../src/consensus/wal.js';
+import { SignedMsgType } from '../../src/codec/index.js';
 import { BlockExecutor, handshake, stateFromGenesis } from '../../src/execution/index.js';
 import { FileSigner } from '../../src/privval/index.js';
 import { BlockStore, StateStore, TxIndex } from '../../src/store/index.js';
@@ -87,5 +89,51 @@ describe('consensus engine, one validator', () => {
     expect(toHex((await node.blockStore.loadBlock(heightBefore))!.header.appHash)).toBe(hashBefore);
     await node.engine.waitForHeight(heightBefore + 2);
     expect(dec((await node.app.query({ data: enc('color'), path: '', height: 0, prove: false })).value)).toBe('blue');
+  });
+});
+
+describe('consensus engine, the WAL before each signature', () => {
+  test('a precommit is signed after an fdatasync of the WAL; a prevote or proposal after a write of it, without one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tally-engine-'));
+    dirs.push(dir);
+    const events: string[] = [];
+    const realSync = WAL.prototype.sync;
+    const realFlush = WAL.prototype.flush;
+    const syncSpy = vi.spyOn(WAL.prototype, 'sync').mockImplementation(function (this: WAL) {
+      events.push('sync');
+      realSync.call(this);
+    });
+    const flushSpy = vi.spyOn(WAL.prototype, 'flush').mockImplementation(function (this: WAL) {
+      events.push('write');
+      realFlush.call(this);
+    });
+    const realVote = FileSigner.prototype.signVote;
+    const realProposal = FileSigner.prototype.signProposal;
+    const voteSpy = vi.spyOn(FileSigner.prototype, 'signVote').mockImplementation(function (this: FileSigner, ...args: Parameters<FileSigner['signVote']>) {
+      events.push(args[1].type === SignedMsgType.Prevote ? 'sign prevote' : 'sign precommit');
+      return realVote.apply(this, args);
+    });
+    const proposalSpy = vi.spyOn(FileSigner.prototype, 'signProposal').mockImplementation(function (this: FileSigner, ...args: Parameters<FileSigner['signProposal']>) {
+      events.push('sign proposal');
+      return realProposal.apply(this, args);
+    });
+    try {
+      const node = await startNode(dir, testGenesis(testKeys(1)));
+      await node.engine.waitForHeight(3);
+    } finally {
+      for (const s of [syncSpy, flushSpy, voteSpy, proposalSpy]) s.mockRestore();
+    }
+    const signs = events.flatMap((e, i) => (e.startsWith('sign') ? [i] : []));
+    expect(signs.length).toBeGreaterThanOrEqual(9); // three heights of proposal, prevote, precommit
+    let prev = -1;
+    for (const i of signs) {
+      const between = events.slice(prev + 1, i);
+      if (events[i] === 'sign precommit') expect(between, `before event ${i}: ${events.join(', ')}`).toContain('sync');
+      else {
+        expect(between, `before event ${i}: ${events.join(', ')}`).not.toContain('sync');
+        expect(between.at(-1), `before event ${i}: ${events.join(', ')}`).toBe('write');
+      }
+      prev = i;
+    }
   });
 });
