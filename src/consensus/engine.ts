@@ -1,7 +1,8 @@
 // The consensus shell ("engine"): runs the pure core with real timers, the signer, the block
 // executor and a network. Every input goes through one queue, in order: it is appended to the
-// WAL (fsynced when a restart depends on it — our own proposals and votes, before they are
-// sent), applied to the core, and the core's effects are performed. On start, the WAL's
+// WAL (written to the file before our own proposals and votes are signed, and fsynced before our
+// precommits, whose lock a restart depends on), applied to the core, and the core's effects are
+// performed. On start, the WAL's
 // records for the current height are fed again, so the core reaches the state it had.
 import {
   SignedMsgType,
@@ -26,7 +27,7 @@ import type { BlockExecutor } from '../execution/index.js';
 import { nextHeight } from '../execution/index.js';
 import { DoubleSignError, type Signer } from '../privval/index.js';
 import type { BlockStore, State } from '../store/index.js';
-import { CommitVerifyError, PartSet, blockParts, headerHash, proposalSignBytes, verifyCommit, voteExtensionSignBytes, voteSignBytes, ValidationError } from '../types/index.js';
+import { CommitVerifyError, PartSet, badVoteExtension, blockParts, extendsCommit, headerHash, proposalSignBytes, verifyCommit, voteExtensionSignBytes, voteSignBytes, ValidationError } from '../types/index.js';
 import { apply, initialState, proposerOf, valueIdOf, type CoreState, type Effect, type Input, type TimeoutConfig, type TimeoutKind } from './core/index.js';
 import { WAL } from './wal.js';
 import { decodeWalRecord, encodeWalRecord, type WalRecord } from './wal-records.js';
@@ -177,6 +178,8 @@ export class ConsensusEngine {
   private precommits = new Map<number, Map<number, Vote>>();
   /** A commit for this height learned from a peer (catch-up): decide() stores it, not our own precommits. */
   private caughtUp: Commit | null = null;
+  /** caughtUp with its vote extensions, when they came with it and verified. */
+  private caughtUpExtended: ExtendedCommit | null = null;
   /** The core decided a block this node does not have yet; decide() finishes when it arrives. */
   private pendingDecision: { height: number; round: number; blockId: BlockID; commit: Commit } | null = null;
   /** Set while the next height waits for txs (create_empty_blocks = false); aborting starts it. */
@@ -412,9 +415,9 @@ export class ConsensusEngine {
    * network asks a peer for it on seeing messages of later heights). The commit is verified
    * against this height's validators; the core then decides through its commit input.
    */
-  receiveCommit(block: Block, commit: Commit): void {
+  receiveCommit(block: Block, commit: Commit, extended?: ExtendedCommit): void {
     this.enqueue(async () => {
-      if (this.deferAhead(commit.height, 1, () => this.receiveCommit(block, commit))) return;
+      if (this.deferAhead(commit.height, 1, () => this.receiveCommit(block, commit, extended))) return;
       if (commit.height !== this.core.height) return;
       const { header, parts } = blockParts(block);
       const blockId = { hash: headerHash(block.header), partSetHeader: header };
@@ -435,9 +438,23 @@ export class ConsensusEngine {
         this.m.logger.debug({ height: commit.height, kind: e.kind, err: e.message }, 'dropping a commit that does not verify');
         return;
       }
+      // With vote extensions on, this node may propose the next height, and PrepareProposal is
+      // owed the extensions of this commit: keep them if they are this commit's and all verify.
+      let ext: ExtendedCommit | undefined;
+      if (this.extensionsEnabled(commit.height)) {
+        const fault = !extended
+          ? 'none came with it'
+          : !extendsCommit(extended, commit)
+            ? 'they are not this commit'
+            : badVoteExtension(this.opts.chainId, this.state.validators, extended, nodeBackend) >= 0
+              ? 'one does not verify'
+              : undefined;
+        if (fault) this.m.logger.warn({ height: commit.height, fault }, 'a commit from a peer without valid vote extensions: this node will propose the next height without them');
+        else ext = extended;
+      }
       this.m.logger.info({ height: commit.height, round: commit.round, hash: toHex(blockId.hash) }, 'catching up with a commit from a peer');
       await this.learnBlock({ block, blockId, partSetHeader: header, parts }, true);
-      if (this.core.decision === null) await this.feed({ kind: 'commit', commit }, { kind: 'commit', commit }, false);
+      if (this.core.decision === null) await this.feed({ kind: 'commit', commit }, ext ? { kind: 'commit', commit, extended: ext } : { kind: 'commit', commit }, false);
     });
   }
 
@@ -569,7 +586,12 @@ export class ConsensusEngine {
   /** WAL-append (fsynced for our own messages), apply to the core, perform the effects. */
   private async feed(input: Input, record: WalRecord | null, sync: boolean): Promise<void> {
     if (record && !this.replaying) this.wal?.append(encodeWalRecord(record), sync);
-    if (input.kind === 'commit') this.caughtUp = input.commit; // also when the WAL replays one
+    if (input.kind === 'commit') {
+      // also when the WAL replays one (the record is then the input)
+      this.caughtUp = input.commit;
+      const r = record ?? (input as WalRecord);
+      this.caughtUpExtended = r.kind === 'commit' ? (r.extended ?? null) : null;
+    }
     if (input.kind === 'vote' && input.vote.type === SignedMsgType.Precommit) {
       let byIndex = this.precommits.get(input.vote.round);
       if (!byIndex) this.precommits.set(input.vote.round, (byIndex = new Map()));
@@ -640,6 +662,7 @@ export class ConsensusEngine {
     this.awaitingBlock = new Map();
     this.precommits = new Map();
     this.caughtUp = null;
+    this.caughtUpExtended = null;
     this.pendingDecision = null;
     this.replayed = { ready: new Set(), validated: new Set() };
     this.m.logger.debug({ height }, 'starting height');
@@ -888,7 +911,7 @@ export class ConsensusEngine {
     }
     // a peer's commit proves the decision; our own precommits of that round may be too few to
     const caughtUp = this.caughtUp !== null && valueIdOf(this.caughtUp.blockId) === valueIdOf(blockId) ? this.caughtUp : null;
-    const { commit, extended } = caughtUp ? { commit: caughtUp, extended: null } : this.commitsFor(round, blockId, coreCommit);
+    const { commit, extended } = caughtUp ? { commit: caughtUp, extended: this.caughtUpExtended } : this.commitsFor(round, blockId, coreCommit);
     // the last block's state is durable before this block is stored (a restart needs the state
     // within one block of the store); the block is stored while the app executes it
     await this.m.executor.settled();

@@ -7,16 +7,19 @@ import {
   encodeBlock,
   encodeBlockID,
   encodeCommit,
+  encodeExtendedCommit,
   encodeProposal,
   encodeVote,
   readBlock,
   readBlockID,
   readCommit,
+  readExtendedCommit,
   readProposal,
   readVote,
   type Block,
   type BlockID,
   type Commit,
+  type ExtendedCommit,
   type Proposal,
   type ProtoReader,
   type Vote,
@@ -31,7 +34,7 @@ export type WalRecord =
   | { readonly kind: 'block'; readonly block: Block }
   | { readonly kind: 'valueReady'; readonly height: number; readonly round: number; readonly blockId: BlockID }
   | { readonly kind: 'valueValidated'; readonly height: number; readonly blockId: BlockID; readonly valid: boolean }
-  | { readonly kind: 'commit'; readonly commit: Commit };
+  | { readonly kind: 'commit'; readonly commit: Commit; readonly extended?: ExtendedCommit };
 
 const KINDS = ['height', 'proposal', 'vote', 'timeout', 'block', 'valueReady', 'valueValidated', 'commit'] as const;
 const TIMEOUTS: readonly TimeoutKind[] = ['propose', 'prevote', 'precommit'];
@@ -55,7 +58,9 @@ export function encodeWalRecord(r: WalRecord): Uint8Array {
     case 'valueValidated':
       return w.int64(2, r.height).message(9, encodeBlockID(r.blockId)).bool(10, r.valid).finish();
     case 'commit':
-      return w.message(11, encodeCommit(r.commit)).finish();
+      w.message(11, encodeCommit(r.commit));
+      if (r.extended) w.message(12, encodeExtendedCommit(r.extended));
+      return w.finish();
   }
 }
 
@@ -72,6 +77,7 @@ export function decodeWalRecord(bytes: Uint8Array): WalRecord {
     let block: Block | undefined;
     let blockId: BlockID | undefined;
     let commit: Commit | undefined;
+    let extended: ExtendedCommit | undefined;
     for (let f = r.next(); f !== 0; f = r.next()) {
       if (f === 1) kind = r.uint32();
       else if (f === 2) height = r.int64Number(0);
@@ -84,6 +90,7 @@ export function decodeWalRecord(bytes: Uint8Array): WalRecord {
       else if (f === 9) blockId = r.message('block_id', readBlockID);
       else if (f === 10) valid = r.bool();
       else if (f === 11) commit = r.message('commit', readCommit);
+      else if (f === 12) extended = r.message('extended_commit', readExtendedCommit);
       else r.skip();
     }
     const need = <T>(v: T | undefined, what: string): T => v ?? r.fail(`record lacks ${what}`);
@@ -103,7 +110,7 @@ export function decodeWalRecord(bytes: Uint8Array): WalRecord {
       case 'valueValidated':
         return { kind: 'valueValidated', height, blockId: need(blockId, 'block id'), valid };
       case 'commit':
-        return { kind: 'commit', commit: need(commit, 'commit') };
+        return extended ? { kind: 'commit', commit: need(commit, 'commit'), extended } : { kind: 'commit', commit: need(commit, 'commit') };
       default:
         return r.fail(`unknown record kind ${kind}`);
     }

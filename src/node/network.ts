@@ -613,7 +613,7 @@ export class NodeNetwork implements ConsensusNetwork {
     }
     if (!res) return false;
     if (logAs) this.log.info({ peer, height }, logAs);
-    this.engine!.receiveCommit(res.block, res.commit);
+    this.engine!.receiveCommit(res.block, res.commit, res.extendedCommit);
     return this.decided(height, this.opts.commitRequestTimeoutMs ?? 10_000);
   }
 
@@ -678,8 +678,13 @@ export class NodeNetwork implements ConsensusNetwork {
   }
 
   private async loadCommit(height: number): Promise<CommitResponse | null> {
-    const [block, commit] = await Promise.all([this.m.blockStore.loadBlock(height), this.m.blockStore.loadSeenCommit(height)]);
-    if (block && commit) return { block, commit };
+    const [block, commit, extendedCommit] = await Promise.all([
+      this.m.blockStore.loadBlock(height),
+      this.m.blockStore.loadSeenCommit(height),
+      this.m.blockStore.loadExtendedCommit(height),
+    ]);
+    // with vote extensions on, the node catching up proposes next with these extensions
+    if (block && commit) return extendedCommit ? { block, commit, extendedCommit } : { block, commit };
     // a height whose seen commit was pruned still has its canonical commit in the next block
     const canonical = block ? await this.m.blockStore.loadBlockCommit(height) : undefined;
     return block && canonical ? { block, commit: canonical } : null;

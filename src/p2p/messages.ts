@@ -11,8 +11,9 @@
 //   TxBatch          { 1: repeated bytes tx }
 //   EvidenceMessage  { 1: tendermint.types.Evidence, 2: resend }
 //   CommitRequest    { 1: height }
-//   CommitResponse   { 1: Block, 2: Commit } or { 3: true } ("not stored here"; never empty,
-//                    as some length-prefixed readers take a zero length for an error)
+//   CommitResponse   { 1: Block, 2: Commit, 4: ExtendedCommit (when the height has vote
+//                    extensions and the sender stored them) } or { 3: true } ("not stored here";
+//                    never empty, as some length-prefixed readers take a zero length for an error)
 //   PexRequest       { 1: limit }   addresses wanted, 1..MAX_PEX_ADDRS
 //   PexAddrs         { 1: repeated string addr, 2: true }   each /ip4|ip6|dns…/<host>/tcp/<port>/p2p/<id>;
 //                    field 2 keeps an answer with no addresses from being empty
@@ -27,6 +28,7 @@ import {
   encodeBlockID,
   encodeCommit,
   encodeEvidence,
+  encodeExtendedCommit,
   encodePart,
   encodeProposal,
   encodeVote,
@@ -34,6 +36,7 @@ import {
   readBlockID,
   readCommit,
   readEvidence,
+  readExtendedCommit,
   readPart,
   readProposal,
   readVote,
@@ -41,6 +44,7 @@ import {
   type BlockID,
   type Commit,
   type Evidence,
+  type ExtendedCommit,
   type Part,
   type Proposal,
   type ProtoReader,
@@ -257,11 +261,15 @@ export function decodeCommitRequest(bytes: Uint8Array): number {
 export interface CommitResponse {
   readonly block: Block;
   readonly commit: Commit;
+  /** The commit with its vote extensions, which the next proposer needs (extensions on). */
+  readonly extendedCommit?: ExtendedCommit;
 }
 
 export function encodeCommitResponse(res: CommitResponse | null): Uint8Array {
   if (!res) return new ProtoWriter().bool(3, true).finish();
-  return new ProtoWriter().message(1, encodeBlock(res.block)).message(2, encodeCommit(res.commit)).finish();
+  const w = new ProtoWriter().message(1, encodeBlock(res.block)).message(2, encodeCommit(res.commit));
+  if (res.extendedCommit) w.message(4, encodeExtendedCommit(res.extendedCommit));
+  return w.finish();
 }
 
 /** null when the peer does not have the height. */
@@ -269,15 +277,18 @@ export function decodeCommitResponse(bytes: Uint8Array): CommitResponse | null {
   return decodeWith('CommitResponse', plainBytes(bytes), (r) => {
     let block: Block | null = null;
     let commit: Commit | null = null;
+    let extendedCommit: ExtendedCommit | null = null;
     for (let f = r.next(); f !== 0; f = r.next()) {
       if (f === 1) block = r.message('block', readBlock);
       else if (f === 2) commit = r.message('commit', readCommit);
+      else if (f === 4) extendedCommit = r.message('extended_commit', readExtendedCommit);
       else r.skip();
     }
     if (!block && !commit) return null;
     if (!block || !commit) return r.fail('a block without its commit, or the reverse');
     if (block.header.height !== commit.height) r.fail('the block and the commit are for different heights');
-    return { block, commit };
+    if (extendedCommit && extendedCommit.height !== commit.height) r.fail('the extended commit is for another height');
+    return extendedCommit ? { block, commit, extendedCommit } : { block, commit };
   });
 }
 

@@ -11,11 +11,11 @@
 // exactly this block (header hash and part-set header). The block is then validated against
 // the state like any block (its last commit fully verified). Extended commits come along when
 // vote extensions are on at H, and are required then: consensus at H+1 needs them to propose.
-import { BlockIDFlag, toHex, type BlockID } from '../codec/index.js';
+import { toHex, type BlockID } from '../codec/index.js';
 import { nodeBackend } from '../crypto/index.js';
 import { ExecutionError, nextHeight, validateBlockAgainstState, type BlockExecutor } from '../execution/index.js';
 import type { BlockStore, State } from '../store/index.js';
-import { CommitVerifyError, blockIdEquals, blockParts, headerHash, verifyCommitLight, voteExtensionSignBytes } from '../types/index.js';
+import { CommitVerifyError, badVoteExtension, blockIdEquals, blockParts, headerHash, verifyCommitLight } from '../types/index.js';
 import { SyncError } from './errors.js';
 import type { BlockSyncMetrics, ConsensusControl, SyncBlock, SyncLogger, SyncNetwork } from './interface.js';
 import { RangeScheduler } from './scheduler.js';
@@ -321,13 +321,8 @@ export class BlockSync {
       const ext = b.extendedCommit;
       if (!ext) throw bad('vote extensions are on at this height, but no extended commit came with the block');
       // consensus at the next height hands these extensions to PrepareProposal: check them all
-      ext.extendedSignatures.forEach((sig, i) => {
-        if (sig.blockIdFlag !== BlockIDFlag.Commit) return;
-        const v = state.validators.getByIndex(i);
-        const signBytes = voteExtensionSignBytes(this.opts.chainId, { extension: sig.extension, height, round: ext.round });
-        if (!v || sig.extensionSignature.length === 0 || !nodeBackend.verify(v.pubKey, signBytes, sig.extensionSignature))
-          throw bad(`vote extension #${i} is missing or its signature does not verify`, { index: i });
-      });
+      const i = badVoteExtension(this.opts.chainId, state.validators, ext, nodeBackend);
+      if (i >= 0) throw bad(`vote extension #${i} is missing or its signature does not verify`, { index: i });
       await this.m.blockStore.saveBlockWithExtendedCommit(block, ext, { header: partSetHeader, parts });
     } else {
       await this.m.blockStore.saveBlock(block, commit, { header: partSetHeader, parts });

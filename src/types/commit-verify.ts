@@ -4,9 +4,9 @@
 // > trustLevel of that set). Signatures are checked one by one in commit order, as CometBFT's
 // single-verification path does; see verifyCommitLightTrusting for where its batch path
 // would report a different error kind.
-import { BlockIDFlag, GO_ZERO_TIME, isZeroBlockID, type BlockID, type Commit, type CommitSig } from '../codec/index.js';
+import { BlockIDFlag, GO_ZERO_TIME, isZeroBlockID, type BlockID, type Commit, type CommitSig, type ExtendedCommit } from '../codec/index.js';
 import { bytesEqual, nobleBackend, ADDRESS_SIZE, SIGNATURE_SIZE, type Ed25519Backend } from '../crypto/index.js';
-import { commitSigSignBytes } from './vote.js';
+import { commitSigSignBytes, voteExtensionSignBytes } from './vote.js';
 import { MAX_INT64, type ValidatorSet } from './validator-set.js';
 
 export type CommitVerifyErrorKind =
@@ -207,4 +207,34 @@ export function verifyCommitLightTrusting(chainId: string, vals: ValidatorSet, c
     countAll: false,
     byIndex: false,
   }, backend);
+}
+
+/**
+ * The index of the first COMMIT signature of `ext` whose vote extension is unsigned or whose
+ * extension signature does not verify against the validator at that index; -1 when all do. With
+ * vote extensions on, the next proposer hands these to PrepareProposal, so each one is checked.
+ */
+export function badVoteExtension(chainId: string, vals: ValidatorSet, ext: ExtendedCommit, backend: Ed25519Backend = nobleBackend): number {
+  return ext.extendedSignatures.findIndex((sig, i) => {
+    if (sig.blockIdFlag !== BlockIDFlag.Commit) return false;
+    const v = vals.getByIndex(i);
+    if (!v || sig.extensionSignature.length === 0) return true;
+    return !backend.verify(v.pubKey, voteExtensionSignBytes(chainId, { extension: sig.extension, height: ext.height, round: ext.round }), sig.extensionSignature);
+  });
+}
+
+/** True when `ext` carries exactly `commit`'s signatures (the commit with extensions added). */
+export function extendsCommit(ext: ExtendedCommit, commit: Commit): boolean {
+  if (ext.height !== commit.height || ext.round !== commit.round || !blockIdEquals(ext.blockId, commit.blockId)) return false;
+  if (ext.extendedSignatures.length !== commit.signatures.length) return false;
+  return ext.extendedSignatures.every((e, i) => {
+    const c = commit.signatures[i]!;
+    return (
+      e.blockIdFlag === c.blockIdFlag &&
+      bytesEqual(e.validatorAddress, c.validatorAddress) &&
+      e.timestamp.seconds === c.timestamp.seconds &&
+      e.timestamp.nanos === c.timestamp.nanos &&
+      bytesEqual(e.signature, c.signature)
+    );
+  });
 }

@@ -29,6 +29,8 @@ export {
   validateCommitBasic,
   validateCommitSig,
   blockIdEquals,
+  badVoteExtension,
+  extendsCommit,
   type CommitVerifyErrorKind,
   type Fraction,
   type PowerTally,

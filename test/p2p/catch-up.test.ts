@@ -3,9 +3,12 @@
 // changes nothing; a valid one decides the height and is what the node stores as its seen commit.
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { BlockIDFlag, SignedMsgType, type Commit } from '../../src/codec/index.js';
+import { BlockIDFlag, SignedMsgType, type Commit, type ExtendedCommit } from '../../src/codec/index.js';
 import { LOOPBACK_NETWORK, ConsensusEngine, type ConsensusNetwork } from '../../src/consensus/engine.js';
+import { decodeCommitResponse, encodeCommitResponse } from '../../src/p2p/messages.js';
 import { FileSigner } from '../../src/privval/index.js';
+import type { GenesisDoc } from '../../src/types/genesis.js';
+import { voteExtensionSignBytes } from '../../src/types/index.js';
 import { signCommit, testGenesis, testKeys } from '../helpers/chain.js';
 import { QUIET, openChainParts, pollUntil, scratchDir } from '../helpers/libp2p-chain.js';
 
@@ -17,11 +20,11 @@ const { dir, closers } = scratchDir('tally-catchup-');
 const keys = testKeys(4);
 const genesis = testGenesis(keys, { chainId: 'catch-up-chain' });
 
-async function setup(name: string, keyIndex: number, onFatal?: (e: Error) => void, network: ConsensusNetwork = LOOPBACK_NETWORK) {
+async function setup(name: string, keyIndex: number, onFatal?: (e: Error) => void, network: ConsensusNetwork = LOOPBACK_NETWORK, gen: GenesisDoc = genesis) {
   const d = join(dir, name);
-  const { blockStore, executor, state, close } = await openChainParts(d, genesis, { mempool: false });
+  const { blockStore, executor, state, close } = await openChainParts(d, gen, { mempool: false });
   const engine = new ConsensusEngine(
-    { chainId: genesis.chainId, timeouts: TIMEOUTS, walPath: join(d, 'cs.wal') },
+    { chainId: gen.chainId, timeouts: TIMEOUTS, walPath: join(d, 'cs.wal') },
     { executor, blockStore, signer: FileSigner.open(keys[keyIndex]!, join(d, 'pv_state.json')), network, logger: QUIET, ...(onFatal ? { onFatal } : {}) },
   );
   closers.push(async () => {
@@ -133,5 +136,59 @@ describe('receiveCommit', () => {
     await node.engine.waitForHeight(3);
     expect(requested).toEqual([3]);
     expect(fatals).toEqual([]);
+  });
+});
+
+describe('receiveCommit with vote extensions on', () => {
+  const extGenesis: GenesisDoc = { ...genesis, chainId: 'catch-up-ext', consensusParams: { ...genesis.consensusParams, abci: { voteExtensionsEnableHeight: 1n } } };
+
+  /** `commit` with an extension signed by each validator that committed (by address, as in the set). */
+  function extend(commit: Commit, tamper = -1): ExtendedCommit {
+    return {
+      height: commit.height,
+      round: commit.round,
+      blockId: commit.blockId,
+      extendedSignatures: commit.signatures.map((s, i) => {
+        if (s.blockIdFlag !== BlockIDFlag.Commit) return { ...s, extension: new Uint8Array(0), extensionSignature: new Uint8Array(0) };
+        const key = keys.find((k) => Buffer.from(k.pubKey.address).equals(Buffer.from(s.validatorAddress)))!;
+        const extension = new TextEncoder().encode(`extension of validator ${i}`);
+        const extensionSignature = key.sign(voteExtensionSignBytes(extGenesis.chainId, { extension, height: commit.height, round: commit.round }));
+        if (i === tamper) extensionSignature[0]! ^= 1;
+        return { ...s, extension, extensionSignature };
+      }),
+    };
+  }
+
+  test('a commit whose extensions verify is stored with them (what the next proposer hands PrepareProposal); with a bad one the height is still decided, without extensions', async () => {
+    const builder = await setup('ext-builder', 1, undefined, LOOPBACK_NETWORK, extGenesis);
+    const built = await builder.executor.createProposalBlock(builder.state, keys[1]!.pubKey.address, null, null);
+    const time = { seconds: extGenesis.genesisTime.seconds + 5, nanos: 0 };
+    const commit = signCommit(extGenesis.chainId, builder.state.validators, keys.slice(0, 3), 1, 0, built.blockId, time);
+    const extended = extend(commit);
+    // it crosses the wire with the commit
+    const wire = decodeCommitResponse(encodeCommitResponse({ block: built.block, commit, extendedCommit: extended }));
+    expect(wire?.extendedCommit).toEqual(extended);
+    expect(decodeCommitResponse(encodeCommitResponse({ block: built.block, commit }))?.extendedCommit).toBeUndefined();
+
+    const good = await setup('ext-good', 3, undefined, LOOPBACK_NETWORK, extGenesis);
+    await good.engine.start(good.state);
+    good.engine.receiveCommit(built.block, wire!.commit, wire!.extendedCommit);
+    await good.engine.waitForHeight(1);
+    expect(await good.blockStore.loadExtendedCommit(1)).toEqual(extended);
+    expect(await good.blockStore.loadSeenCommit(1)).toEqual(commit);
+
+    const committed = extended.extendedSignatures.findIndex((s) => s.blockIdFlag === BlockIDFlag.Commit);
+    for (const [name, ext] of [
+      ['ext-tampered', extend(commit, committed)],
+      ['ext-other', { ...extended, round: 1 }],
+      ['ext-none', undefined],
+    ] as const) {
+      const node = await setup(name, 3, undefined, LOOPBACK_NETWORK, extGenesis);
+      await node.engine.start(node.state);
+      node.engine.receiveCommit(built.block, commit, ext);
+      await node.engine.waitForHeight(1);
+      expect(await node.blockStore.loadSeenCommit(1), name).toEqual(commit);
+      expect(await node.blockStore.loadExtendedCommit(1), name).toBeUndefined();
+    }
   });
 });
