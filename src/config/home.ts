@@ -44,6 +44,8 @@ export interface HomePaths {
   readonly dbDir: string;
   readonly walFile: string;
   readonly addrBookFile: string;
+  /** Peer bans kept across restarts (src/p2p/bans-file.ts), in the data directory. */
+  readonly peerBansFile: string;
 }
 
 /** $TALLY_HOME, else ~/.tally. */
@@ -72,6 +74,7 @@ export function homePaths(home: string, config: Config): HomePaths {
     dbDir: at(config.dbDir),
     walFile: at(config.consensus.walFile),
     addrBookFile: at(config.p2p.addrBookFile),
+    peerBansFile: join(at(config.dbDir), 'peer_bans.json'),
   };
 }
 

@@ -149,12 +149,17 @@ export function catchUpAction(need: number, now: number, peerHeights: Iterable<n
   return 'none';
 }
 
-export function networkOptionsFromConfig(config: Config, genesis: { readonly chainId: string; readonly validators: readonly unknown[] }, addrBookFile?: string): NodeNetworkOptions {
+export function networkOptionsFromConfig(
+  config: Config,
+  genesis: { readonly chainId: string; readonly validators: readonly unknown[] },
+  addrBookFile?: string,
+  bansFile?: string,
+): NodeNetworkOptions {
   const lone = genesis.validators.length === 1 && config.p2p.persistentPeers.length === 0 && config.p2p.seeds.length === 0;
   return {
     chainId: genesis.chainId,
     listenOptional: lone,
-    host: hostOptionsFromConfig(config.p2p),
+    host: { ...hostOptionsFromConfig(config.p2p), ...(bansFile !== undefined ? { bansFile } : {}) },
     maxTxBytes: config.mempool.maxTxBytes,
     maxPeerMsgsPerSec: config.p2p.maxPeerMsgsPerSec,
     ...(config.p2p.pex ? { pex: { seeds: config.p2p.seeds, ...(addrBookFile !== undefined ? { bookFile: addrBookFile } : {}) } } : {}),

@@ -188,7 +188,7 @@ export class TallyNode {
     const c = config.consensus;
     // libp2p: gossip for consensus and txs, commits for catch-up (started after consensus, stopped before it)
     const network = new NodeNetwork(
-      { ...networkOptionsFromConfig(config, genesis, home.paths.addrBookFile), blocksRequestTimeoutMs: config.blocksync.requestTimeoutMs },
+      { ...networkOptionsFromConfig(config, genesis, home.paths.addrBookFile, home.paths.peerBansFile), blocksRequestTimeoutMs: config.blocksync.requestTimeoutMs },
       { privateKey: home.nodeKey.libp2pKey(), mempool, blockStore, evidence, logger: forModule(logger, 'p2p'), metrics: metrics.p2p },
     );
     evidence.onEvidence((e, resend) => network.broadcastEvidence(e, resend));

@@ -15,6 +15,7 @@ import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p, type Libp2p } from 'libp2p';
 import { parseMultiaddr, type P2PConfig } from '../config/index.js';
 import { P2PError, SILENT_LOGGER, errorMessage, type P2PLogger } from './errors.js';
+import { loadBans, saveBans } from './bans-file.js';
 import { PeerScores, type Ban, type Offence, type PeerScoreOptions } from './peer-scores.js';
 import { installLengthPrefixedFastPath } from './length-prefixed.js';
 import { installYamuxWindowHysteresis } from './yamux-window.js';
@@ -42,6 +43,8 @@ export interface HostOptions {
   readonly gossipsub?: Partial<GossipsubOpts>;
   /** Ban threshold, ban duration, score decay (p2p.ban_threshold, p2p.ban_duration). */
   readonly scores?: PeerScoreOptions;
+  /** Where bans are kept across restarts (see bans-file.ts); none when unset. */
+  readonly bansFile?: string;
 }
 
 export interface HostModules {
@@ -128,6 +131,7 @@ export class P2PHost {
   ) {
     this.log = m.logger ?? SILENT_LOGGER;
     this.scores = new PeerScores(opts.scores ?? {}, m.now ? { now: m.now } : {});
+    this.loadBans();
     this.persistent = parsePersistentPeers(opts.persistentPeers ?? []);
     this.persistentIds = new Set(this.persistent.map((p) => p.id));
   }
@@ -195,8 +199,34 @@ export class P2PHost {
     this.enforce(this.scores.ban(peer, reason), detail);
   }
 
+  /** Bans from before a restart, in force until they end (before any connection is accepted). */
+  private loadBans(): void {
+    const file = this.opts.bansFile;
+    if (file === undefined) return;
+    try {
+      const loaded = loadBans(file);
+      if (loaded.movedAside) this.log.warn({ file, movedTo: loaded.movedAside.to, err: loaded.movedAside.reason }, 'peer bans file unreadable: moved aside, starting with no bans');
+      if (loaded.skipped > 0) this.log.warn({ file, skipped: loaded.skipped }, 'peer bans skipped as malformed');
+      const held = this.scores.restore(loaded.bans);
+      if (held > 0) this.log.info({ file, bans: held }, 'peer bans still in force from before the restart');
+    } catch (e) {
+      this.log.warn({ file, err: errorMessage(e) }, 'could not read the peer bans file: starting with no bans');
+    }
+  }
+
+  private saveBans(): void {
+    const file = this.opts.bansFile;
+    if (file === undefined) return;
+    try {
+      saveBans(file, this.scores.bans());
+    } catch (e) {
+      this.log.warn({ file, err: errorMessage(e) }, 'could not save the peer bans (they hold until this node stops)');
+    }
+  }
+
   private enforce(ban: Ban, detail: string): void {
     this.log.warn({ peer: ban.peer, reason: ban.reason, detail, score: Math.round(ban.score), until: new Date(ban.until).toISOString(), persistent: this.isPersistent(ban.peer) }, 'peer banned');
+    this.saveBans();
     try {
       this.m.onBan?.(ban);
     } catch (e) {

@@ -37,6 +37,7 @@ export { PeerScores, DEFAULT_PENALTIES, DEFAULT_BAN_THRESHOLD, DEFAULT_BAN_DURAT
 export { FloodMeter, type FloodMeterOptions } from './flood-meter.js';
 export { AddressBook, DEFAULT_MAX_BOOK_PEERS, MAX_DIAL_FAILURES, type AddressBookOptions, type AddrSource, type KnownPeer, type SavedPeer } from './address-book.js';
 export { loadAddressBook, saveAddressBook, type LoadedAddressBook } from './address-book-file.js';
+export { loadBans, saveBans, type LoadedBans } from './bans-file.js';
 export { PeerExchange, pexProtocolId, DEFAULT_PEX_INTERVAL_MS, DEFAULT_PEX_REQUEST_TIMEOUT_MS, type PexOptions, type PexModules, type PexStats } from './pex.js';
 export {
   NeighborExchange,

@@ -144,6 +144,22 @@ export class PeerScores {
     this.banned.delete(peer);
   }
 
+  /** Bans kept from before a restart, as they were; those already over are dropped. Returns how many hold. */
+  restore(bans: readonly Ban[]): number {
+    const now = this.now();
+    let n = 0;
+    for (const b of bans) {
+      if (now >= b.until) continue;
+      const held = this.banned.get(b.peer);
+      if (held && held.until >= b.until) continue;
+      this.banned.delete(b.peer);
+      this.banned.set(b.peer, b);
+      n++;
+    }
+    this.evict(this.banned);
+    return n;
+  }
+
   private decayed(e: Entry, now: number): number {
     const s = e.score * 2 ** (-Math.max(0, now - e.at) / this.halfLifeMs);
     return s > -1e-9 ? 0 : s;
