@@ -10,7 +10,8 @@
 // Each run starts a fresh testnet and prints one JSON line. Without --concurrency it sweeps
 // 1, 64, 256 and 1024 clients (commit mode). Options: --validators --duration --concurrency
 // --tx-bytes --mode --rate --timeout-commit --create-empty-blocks --empty-proposal-delay (20ms) --indexer --warmup, and --etcd
-// to run the etcd anchor (../shared/anchors/etcd/run.sh) with the same shape after each run.
+// to run the etcd anchor (../shared/anchors/etcd/run.sh) with the same shape after each run;
+// --repeat N runs each point N times (Tally and etcd alternating) and prints the median run.
 import '../src/polyfill/index.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -47,6 +48,9 @@ const { values: args } = parseArgs({
     // run ../shared/anchors/etcd (a 4-member etcd cluster, same closed-loop load) after each
     // commit-mode run and add its figures and the ratio to the line; needs etcd installed
     etcd: { type: 'boolean', default: false },
+    // runs per concurrency (Tally then etcd, alternating): the line is the median run's, with every
+    // run's figure beside it, since one run here varies by ±10-15 % (the machine is shared)
+    repeat: { type: 'string', default: '1' },
   },
   strict: true,
 });
@@ -385,14 +389,30 @@ function runEtcd(concurrency: number): Record<string, unknown> {
   return { etcd_writes_per_s: e.writes_per_s, etcd_p50_ms: e.p50_ms, etcd_p99_ms: e.p99_ms };
 }
 
+/** The run with the median `key` (the lower one of an even count): its figures stay consistent with each other. */
+function medianRun(runs: readonly Record<string, unknown>[], key: string): Record<string, unknown> {
+  const sorted = [...runs].sort((a, b) => (a[key] as number) - (b[key] as number));
+  return sorted[Math.floor((sorted.length - 1) / 2)]!;
+}
+
+const REPEAT = Number(args.repeat);
+if (!Number.isInteger(REPEAT) || REPEAT < 1) throw new Error(`--repeat: a whole number of runs, at least 1, got ${args.repeat}`);
 const sweep = args.concurrency !== undefined ? args.concurrency.split(',').map(Number) : MODE === 'commit' ? [1, 64, 256, 1024] : [0];
 let failed = false;
 for (const c of sweep) {
   try {
-    const line = await runOnce(c);
-    if (args.etcd && MODE === 'commit') {
-      const etcd = runEtcd(c);
+    const runs: Record<string, unknown>[] = [];
+    const etcdRuns: Record<string, unknown>[] = [];
+    for (let i = 0; i < REPEAT; i++) {
+      runs.push(await runOnce(c));
+      if (args.etcd && MODE === 'commit') etcdRuns.push(runEtcd(c));
+    }
+    const line = { ...medianRun(runs, 'tx_per_s') };
+    if (REPEAT > 1) Object.assign(line, { runs: REPEAT, tx_per_s_runs: runs.map((r) => r.tx_per_s), latency_p50_ms_runs: runs.map((r) => r.latency_p50_ms) });
+    if (etcdRuns.length > 0) {
+      const etcd = medianRun(etcdRuns, 'etcd_writes_per_s');
       Object.assign(line, etcd, { tally_to_etcd: Math.round(((line.tx_per_s as number) / (etcd.etcd_writes_per_s as number)) * 100) / 100 });
+      if (REPEAT > 1) Object.assign(line, { etcd_writes_per_s_runs: etcdRuns.map((r) => r.etcd_writes_per_s) });
     }
     console.log(JSON.stringify(line));
   } catch (e) {
