@@ -2,9 +2,9 @@
 // format is Tally's own, since its addresses are libp2p multiaddrs). Written atomically; read
 // leniently: an entry that does not check out is skipped, and a file that cannot be read at all
 // is moved aside (never overwritten) so the node starts with an empty book and loses nothing.
-import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { writeFileAtomicSync } from '../fsutil/index.js';
 import type { SavedPeer } from './address-book.js';
+import { readListFile } from './list-file.js';
 import { checkPexAddr } from './messages.js';
 
 const VERSION = 1;
@@ -30,19 +30,7 @@ export function saveAddressBook(path: string, peers: readonly SavedPeer[], lastS
 }
 
 export function loadAddressBook(path: string): LoadedAddressBook {
-  if (!existsSync(path)) return { peers: [], skipped: 0 };
-  let entries: unknown[];
-  try {
-    const doc: unknown = JSON.parse(readFileSync(path, 'utf8'));
-    if (typeof doc !== 'object' || doc === null || !Array.isArray((doc as { peers?: unknown }).peers)) throw new Error('no "peers" list');
-    const version = (doc as { version?: unknown }).version;
-    if (version !== VERSION) throw new Error(`unknown version ${JSON.stringify(version)}`);
-    entries = (doc as { peers: unknown[] }).peers;
-  } catch (e) {
-    const to = `${path}.unreadable-${Date.now()}`;
-    renameSync(path, to);
-    return { peers: [], skipped: 0, movedAside: { to, reason: e instanceof Error ? e.message : String(e) } };
-  }
+  const { entries, movedAside } = readListFile(path, 'peers', VERSION);
   const peers: SavedPeer[] = [];
   let skipped = 0;
   for (const e of entries) {
@@ -50,7 +38,7 @@ export function loadAddressBook(path: string): LoadedAddressBook {
     if (p) peers.push(p);
     else skipped++;
   }
-  return { peers, skipped };
+  return movedAside ? { peers, skipped, movedAside } : { peers, skipped };
 }
 
 function peerOf(e: unknown): SavedPeer | undefined {

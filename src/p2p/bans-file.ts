@@ -3,8 +3,8 @@
 // are rare); read leniently, like the address book: an entry that does not check out is skipped,
 // and a file that cannot be read at all is moved aside (never overwritten), the node then starting
 // with no bans. Times are the scores' clock: wall-clock milliseconds in a node.
-import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { writeFileAtomicSync } from '../fsutil/index.js';
+import { readListFile } from './list-file.js';
 import { DEFAULT_PENALTIES, type Ban, type Offence } from './peer-scores.js';
 
 const VERSION = 1;
@@ -23,19 +23,7 @@ export function saveBans(path: string, bans: readonly Ban[]): void {
 }
 
 export function loadBans(path: string): LoadedBans {
-  if (!existsSync(path)) return { bans: [], skipped: 0 };
-  let entries: unknown[];
-  try {
-    const doc: unknown = JSON.parse(readFileSync(path, 'utf8'));
-    if (typeof doc !== 'object' || doc === null || !Array.isArray((doc as { bans?: unknown }).bans)) throw new Error('no "bans" list');
-    const version = (doc as { version?: unknown }).version;
-    if (version !== VERSION) throw new Error(`unknown version ${JSON.stringify(version)}`);
-    entries = (doc as { bans: unknown[] }).bans;
-  } catch (e) {
-    const to = `${path}.unreadable-${Date.now()}`;
-    renameSync(path, to);
-    return { bans: [], skipped: 0, movedAside: { to, reason: e instanceof Error ? e.message : String(e) } };
-  }
+  const { entries, movedAside } = readListFile(path, 'bans', VERSION);
   const bans: Ban[] = [];
   let skipped = 0;
   for (const e of entries) {
@@ -43,7 +31,7 @@ export function loadBans(path: string): LoadedBans {
     if (b) bans.push(b);
     else skipped++;
   }
-  return { bans, skipped };
+  return movedAside ? { bans, skipped, movedAside } : { bans, skipped };
 }
 
 const time = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
