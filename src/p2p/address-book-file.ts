@@ -30,14 +30,7 @@ export function saveAddressBook(path: string, peers: readonly SavedPeer[], lastS
 }
 
 export function loadAddressBook(path: string): LoadedAddressBook {
-  const { entries, movedAside } = readListFile(path, 'peers', VERSION);
-  const peers: SavedPeer[] = [];
-  let skipped = 0;
-  for (const e of entries) {
-    const p = peerOf(e);
-    if (p) peers.push(p);
-    else skipped++;
-  }
+  const { items: peers, skipped, movedAside } = readListFile(path, 'peers', VERSION, peerOf);
   return movedAside ? { peers, skipped, movedAside } : { peers, skipped };
 }
 

@@ -23,14 +23,7 @@ export function saveBans(path: string, bans: readonly Ban[]): void {
 }
 
 export function loadBans(path: string): LoadedBans {
-  const { entries, movedAside } = readListFile(path, 'bans', VERSION);
-  const bans: Ban[] = [];
-  let skipped = 0;
-  for (const e of entries) {
-    const b = banOf(e);
-    if (b) bans.push(b);
-    else skipped++;
-  }
+  const { items: bans, skipped, movedAside } = readListFile(path, 'bans', VERSION, banOf);
   return movedAside ? { bans, skipped, movedAside } : { bans, skipped };
 }
 

@@ -3,25 +3,36 @@
 // as an empty list, so the node starts and loses nothing; each entry is then checked by its owner.
 import { existsSync, readFileSync, renameSync } from 'node:fs';
 
-export interface ListFileRead {
-  readonly entries: unknown[];
+export interface ListFileRead<T> {
+  readonly items: T[];
+  /** Entries `parse` refused (malformed). */
+  readonly skipped: number;
   /** Set when the whole file was unreadable: where it was moved, and why. */
   readonly movedAside?: { readonly to: string; readonly reason: string };
 }
 
-export function readListFile(path: string, list: string, version: number): ListFileRead {
-  if (!existsSync(path)) return { entries: [] };
+/** The list's entries that `parse` accepts; a missing file is an empty list. */
+export function readListFile<T>(path: string, list: string, version: number, parse: (entry: unknown) => T | undefined): ListFileRead<T> {
+  if (!existsSync(path)) return { items: [], skipped: 0 };
+  let entries: unknown[];
   try {
     const doc: unknown = JSON.parse(readFileSync(path, 'utf8'));
-    if (typeof doc !== 'object' || doc === null) throw new Error(`no "${list}" list`);
-    const entries = (doc as Record<string, unknown>)[list];
-    if (!Array.isArray(entries)) throw new Error(`no "${list}" list`);
+    const found = typeof doc === 'object' && doc !== null ? (doc as Record<string, unknown>)[list] : undefined;
+    if (!Array.isArray(found)) throw new Error(`no "${list}" list`);
     const v = (doc as { version?: unknown }).version;
     if (v !== version) throw new Error(`unknown version ${JSON.stringify(v)}`);
-    return { entries: entries as unknown[] };
+    entries = found as unknown[];
   } catch (e) {
     const to = `${path}.unreadable-${Date.now()}`;
     renameSync(path, to);
-    return { entries: [], movedAside: { to, reason: e instanceof Error ? e.message : String(e) } };
+    return { items: [], skipped: 0, movedAside: { to, reason: e instanceof Error ? e.message : String(e) } };
   }
+  const items: T[] = [];
+  let skipped = 0;
+  for (const e of entries) {
+    const item = parse(e);
+    if (item === undefined) skipped++;
+    else items.push(item);
+  }
+  return { items, skipped };
 }
