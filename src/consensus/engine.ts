@@ -27,7 +27,7 @@ import type { BlockExecutor } from '../execution/index.js';
 import { nextHeight } from '../execution/index.js';
 import { DoubleSignError, type Signer } from '../privval/index.js';
 import type { BlockStore, State } from '../store/index.js';
-import { CommitVerifyError, PartSet, badVoteExtension, blockParts, extendsCommit, headerHash, proposalSignBytes, verifyCommit, voteExtensionSignBytes, voteSignBytes, ValidationError } from '../types/index.js';
+import { CommitVerifyError, PartSet, badVoteExtension, blockParts, extendedCommitToCommit, headerHash, proposalSignBytes, verifyCommit, voteExtensionSignBytes, voteSignBytes, ValidationError } from '../types/index.js';
 import { apply, initialState, proposerOf, valueIdOf, type CoreState, type Effect, type Input, type TimeoutConfig, type TimeoutKind } from './core/index.js';
 import { WAL } from './wal.js';
 import { decodeWalRecord, encodeWalRecord, type WalRecord } from './wal-records.js';
@@ -413,11 +413,15 @@ export class ConsensusEngine {
   /**
    * A block and the commit that decided it, from a peer, for a node that missed the votes (the
    * network asks a peer for it on seeing messages of later heights). The commit is verified
-   * against this height's validators; the core then decides through its commit input.
+   * against this height's validators; the core then decides through its commit input. With vote
+   * extensions on, the peer sends the extended commit, whose extensions this node then proposes with.
    */
-  receiveCommit(block: Block, commit: Commit, extended?: ExtendedCommit): void {
+  receiveCommit(block: Block, seen: Commit | ExtendedCommit): void {
     this.enqueue(async () => {
-      if (this.deferAhead(commit.height, 1, () => this.receiveCommit(block, commit, extended))) return;
+      if (this.deferAhead(seen.height, 1, () => this.receiveCommit(block, seen))) return;
+      // with vote extensions, the commit is the extended one without them: one set of signatures
+      const extended = 'extendedSignatures' in seen ? seen : undefined;
+      const commit = 'extendedSignatures' in seen ? extendedCommitToCommit(seen) : seen;
       if (commit.height !== this.core.height) return;
       const { header, parts } = blockParts(block);
       const blockId = { hash: headerHash(block.header), partSetHeader: header };
@@ -442,13 +446,7 @@ export class ConsensusEngine {
       // owed the extensions of this commit: keep them if they are this commit's and all verify.
       let ext: ExtendedCommit | undefined;
       if (this.extensionsEnabled(commit.height)) {
-        const fault = !extended
-          ? 'none came with it'
-          : !extendsCommit(extended, commit)
-            ? 'they are not this commit'
-            : badVoteExtension(this.opts.chainId, this.state.validators, extended, nodeBackend) >= 0
-              ? 'one does not verify'
-              : undefined;
+        const fault = !extended ? 'none came with it' : badVoteExtension(this.opts.chainId, this.state.validators, extended, nodeBackend) >= 0 ? 'one does not verify' : undefined;
         if (fault) this.m.logger.warn({ height: commit.height, fault }, 'a commit from a peer without valid vote extensions: this node will propose the next height without them');
         else ext = extended;
       }

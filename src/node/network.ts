@@ -49,7 +49,8 @@ import {
 import { EvidenceError, type EvidenceErrorKind } from '../evidence/index.js';
 import type { SyncNetwork } from '../sync/index.js';
 import type { RpcMempool, RpcP2P, RpcPeer } from '../rpc/env.js';
-import { extendedCommitToCommit, type BlockStore } from '../store/index.js';
+import type { BlockStore } from '../store/index.js';
+import { extendedCommitToCommit } from '../types/index.js';
 
 export interface NodeNetworkOptions {
   readonly chainId: string;
@@ -618,7 +619,7 @@ export class NodeNetwork implements ConsensusNetwork {
     }
     if (!res) return false;
     if (logAs) this.log.info({ peer, height }, logAs);
-    this.engine!.receiveCommit(res.block, res.commit, res.extendedCommit);
+    this.engine!.receiveCommit(res.block, res.commit);
     return this.decided(height, this.opts.commitRequestTimeoutMs ?? 10_000);
   }
 
@@ -683,13 +684,14 @@ export class NodeNetwork implements ConsensusNetwork {
   }
 
   private async loadCommit(height: number): Promise<CommitResponse | null> {
-    const [block, commit, extendedCommit] = await Promise.all([
+    const [block, commit, extended] = await Promise.all([
       this.m.blockStore.loadBlock(height),
       this.m.blockStore.loadSeenCommit(height),
       this.m.blockStore.loadExtendedCommit(height),
     ]);
     // with vote extensions on, the node catching up proposes next with these extensions
-    if (block && commit) return extendedCommit ? { block, commit, extendedCommit } : { block, commit };
+    const seen = extended ?? commit;
+    if (block && seen) return { block, commit: seen };
     // a height whose seen commit was pruned still has its canonical commit in the next block
     const canonical = block ? await this.m.blockStore.loadBlockCommit(height) : undefined;
     return block && canonical ? { block, commit: canonical } : null;

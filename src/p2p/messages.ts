@@ -11,9 +11,9 @@
 //   TxBatch          { 1: repeated bytes tx }
 //   EvidenceMessage  { 1: tendermint.types.Evidence, 2: resend }
 //   CommitRequest    { 1: height }
-//   CommitResponse   { 1: Block, 2: Commit, 4: ExtendedCommit (when the height has vote
-//                    extensions and the sender stored them) } or { 3: true } ("not stored here";
-//                    never empty, as some length-prefixed readers take a zero length for an error)
+//   CommitResponse   { 1: Block, 2: Commit | 4: ExtendedCommit (instead of the commit when the
+//                    height has vote extensions and the sender stored them) } or { 3: true } ("not
+//                    stored here"; never empty, as some length-prefixed readers take a zero length for an error)
 //   PexRequest       { 1: limit }   addresses wanted, 1..MAX_PEX_ADDRS
 //   PexAddrs         { 1: repeated string addr, 2: true }   each /ip4|ip6|dns…/<host>/tcp/<port>/p2p/<id>;
 //                    field 2 keeps an answer with no addresses from being empty
@@ -260,35 +260,32 @@ export function decodeCommitRequest(bytes: Uint8Array): number {
 
 export interface CommitResponse {
   readonly block: Block;
-  readonly commit: Commit;
-  /** The commit with its vote extensions, which the next proposer needs (extensions on). */
-  readonly extendedCommit?: ExtendedCommit;
+  /** With vote extensions on: the commit with its extensions, which the next proposer needs. */
+  readonly commit: Commit | ExtendedCommit;
 }
 
 export function encodeCommitResponse(res: CommitResponse | null): Uint8Array {
   if (!res) return new ProtoWriter().bool(3, true).finish();
-  const w = new ProtoWriter().message(1, encodeBlock(res.block)).message(2, encodeCommit(res.commit));
-  if (res.extendedCommit) w.message(4, encodeExtendedCommit(res.extendedCommit));
-  return w.finish();
+  const w = new ProtoWriter().message(1, encodeBlock(res.block));
+  return ('extendedSignatures' in res.commit ? w.message(4, encodeExtendedCommit(res.commit)) : w.message(2, encodeCommit(res.commit))).finish();
 }
 
 /** null when the peer does not have the height. */
 export function decodeCommitResponse(bytes: Uint8Array): CommitResponse | null {
   return decodeWith('CommitResponse', plainBytes(bytes), (r) => {
     let block: Block | null = null;
-    let commit: Commit | null = null;
-    let extendedCommit: ExtendedCommit | null = null;
+    let commit: Commit | ExtendedCommit | null = null;
     for (let f = r.next(); f !== 0; f = r.next()) {
       if (f === 1) block = r.message('block', readBlock);
-      else if (f === 2) commit = r.message('commit', readCommit);
-      else if (f === 4) extendedCommit = r.message('extended_commit', readExtendedCommit);
-      else r.skip();
+      else if (f === 2 || f === 4) {
+        if (commit) return r.fail('more than one commit');
+        commit = f === 2 ? r.message('commit', readCommit) : r.message('extended_commit', readExtendedCommit);
+      } else r.skip();
     }
     if (!block && !commit) return null;
     if (!block || !commit) return r.fail('a block without its commit, or the reverse');
     if (block.header.height !== commit.height) r.fail('the block and the commit are for different heights');
-    if (extendedCommit && extendedCommit.height !== commit.height) r.fail('the extended commit is for another height');
-    return extendedCommit ? { block, commit, extendedCommit } : { block, commit };
+    return { block, commit };
   });
 }
 

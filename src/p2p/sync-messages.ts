@@ -30,7 +30,7 @@ import {
   type ExtendedCommit,
   type Vote,
 } from '../codec/index.js';
-import { ValidationError, validateVote } from '../types/index.js';
+import { ValidationError, extendedCommitToCommit, validateVote } from '../types/index.js';
 import { MAX_COMMIT_RESPONSE_BYTES, plainBytes } from './messages.js';
 
 // ---- limits -------------------------------------------------------------------------------
@@ -130,15 +130,6 @@ function encodeSyncedBlock(b: SyncedBlock): Uint8Array {
 }
 
 /** The plain commit inside an extended one (what the block store derives too). */
-function commitOf(c: ExtendedCommit): Commit {
-  return {
-    height: c.height,
-    round: c.round,
-    blockId: c.blockId,
-    signatures: c.extendedSignatures.map(({ blockIdFlag, validatorAddress, timestamp, signature }) => ({ blockIdFlag, validatorAddress, timestamp, signature })),
-  };
-}
-
 /** Encodes blocks in order until the soft byte bound (at least one); returns the bytes and how many fit. */
 export function encodeBlocksResponse(blocks: readonly SyncedBlock[], softBytes = SYNC_RESPONSE_SOFT_BYTES): { bytes: Uint8Array; count: number } {
   if (blocks.length === 0) return { bytes: new ProtoWriter().bool(2, true).finish(), count: 0 };
@@ -180,7 +171,7 @@ export function decodeBlocksResponse(bytes: Uint8Array, req: BlocksRequest): Syn
             }
             if (!block) return m.fail('missing block');
             if (commit && extendedCommit) return m.fail('both a commit and an extended commit');
-            const c = commit ?? (extendedCommit ? commitOf(extendedCommit) : null);
+            const c = commit ?? (extendedCommit ? extendedCommitToCommit(extendedCommit) : null);
             if (!c) return m.fail('missing commit');
             if (block.header.height !== height) m.fail(`expected block ${height}, got ${block.header.height}`);
             if (c.height !== height) m.fail(`the commit is for height ${c.height}, not ${height}`);

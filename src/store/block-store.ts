@@ -39,6 +39,7 @@ import {
   type PartSetHeader,
 } from '../codec/index.js';
 import { bytesEqual } from '../crypto/index.js';
+import { extendedCommitToCommit } from '../types/commit-verify.js';
 import { headerHash } from '../types/header.js';
 import { blockParts, MAX_BLOCK_PARTS } from '../types/part-set.js';
 import { ascii, concatBytes, del, LevelStore, put, readU64, u32, u64, type BatchOp, type StoreModules } from './db.js';
@@ -79,16 +80,6 @@ export interface BlockPartsInput {
 }
 
 const DEFAULT_PRUNE_BATCH = 1000;
-
-/** ExtendedCommit → Commit: the same signatures without the extensions. */
-export function extendedCommitToCommit(c: ExtendedCommit): Commit {
-  return {
-    height: c.height,
-    round: c.round,
-    blockId: c.blockId,
-    signatures: c.extendedSignatures.map((s) => ({ blockIdFlag: s.blockIdFlag, validatorAddress: s.validatorAddress, timestamp: s.timestamp, signature: s.signature })),
-  };
-}
 
 function sameBlockId(a: BlockID, b: BlockID): boolean {
   return bytesEqual(a.hash, b.hash) && a.partSetHeader.total === b.partSetHeader.total && bytesEqual(a.partSetHeader.hash, b.partSetHeader.hash);

@@ -1,7 +1,7 @@
 // Persistent stores (classic-level): blocks, state and its history, the tx and block indexes.
 export { StoreError, type StoreErrorCode } from './errors.js';
 export { createLevelDb, type LevelDb, type StoreModules } from './db.js';
-export { BlockStore, extendedCommitToCommit, type BlockStoreOptions, type BlockPartsInput } from './block-store.js';
+export { BlockStore, type BlockStoreOptions, type BlockPartsInput } from './block-store.js';
 export { StateStore, type State, type StateStoreOptions, type StatePruneResult } from './state-store.js';
 export { TxIndex, TX_HASH_KEY, TX_HEIGHT_KEY, type TxIndexOptions } from './tx-index.js';
 export { BlockIndex, BLOCK_HEIGHT_KEY, type BlockIndexOptions } from './block-index.js';

@@ -223,18 +223,12 @@ export function badVoteExtension(chainId: string, vals: ValidatorSet, ext: Exten
   });
 }
 
-/** True when `ext` carries exactly `commit`'s signatures (the commit with extensions added). */
-export function extendsCommit(ext: ExtendedCommit, commit: Commit): boolean {
-  if (ext.height !== commit.height || ext.round !== commit.round || !blockIdEquals(ext.blockId, commit.blockId)) return false;
-  if (ext.extendedSignatures.length !== commit.signatures.length) return false;
-  return ext.extendedSignatures.every((e, i) => {
-    const c = commit.signatures[i]!;
-    return (
-      e.blockIdFlag === c.blockIdFlag &&
-      bytesEqual(e.validatorAddress, c.validatorAddress) &&
-      e.timestamp.seconds === c.timestamp.seconds &&
-      e.timestamp.nanos === c.timestamp.nanos &&
-      bytesEqual(e.signature, c.signature)
-    );
-  });
+/** ExtendedCommit → Commit: the same signatures without the extensions. */
+export function extendedCommitToCommit(c: ExtendedCommit): Commit {
+  return {
+    height: c.height,
+    round: c.round,
+    blockId: c.blockId,
+    signatures: c.extendedSignatures.map((s) => ({ blockIdFlag: s.blockIdFlag, validatorAddress: s.validatorAddress, timestamp: s.timestamp, signature: s.signature })),
+  };
 }

@@ -30,7 +30,7 @@ export {
   validateCommitSig,
   blockIdEquals,
   badVoteExtension,
-  extendsCommit,
+  extendedCommitToCommit,
   type CommitVerifyErrorKind,
   type Fraction,
   type PowerTally,

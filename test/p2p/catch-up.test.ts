@@ -3,7 +3,7 @@
 // changes nothing; a valid one decides the height and is what the node stores as its seen commit.
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { BlockIDFlag, SignedMsgType, type Commit, type ExtendedCommit } from '../../src/codec/index.js';
+import { BlockIDFlag, DecodeError, ProtoWriter, SignedMsgType, encodeBlock, encodeCommit, encodeExtendedCommit, type Commit, type ExtendedCommit } from '../../src/codec/index.js';
 import { LOOPBACK_NETWORK, ConsensusEngine, type ConsensusNetwork } from '../../src/consensus/engine.js';
 import { decodeCommitResponse, encodeCommitResponse } from '../../src/p2p/messages.js';
 import { FileSigner } from '../../src/privval/index.js';
@@ -165,14 +165,17 @@ describe('receiveCommit with vote extensions on', () => {
     const time = { seconds: extGenesis.genesisTime.seconds + 5, nanos: 0 };
     const commit = signCommit(extGenesis.chainId, builder.state.validators, keys.slice(0, 3), 1, 0, built.blockId, time);
     const extended = extend(commit);
-    // it crosses the wire with the commit
-    const wire = decodeCommitResponse(encodeCommitResponse({ block: built.block, commit, extendedCommit: extended }));
-    expect(wire?.extendedCommit).toEqual(extended);
-    expect(decodeCommitResponse(encodeCommitResponse({ block: built.block, commit }))?.extendedCommit).toBeUndefined();
+    // it crosses the wire in place of the commit
+    const wire = decodeCommitResponse(encodeCommitResponse({ block: built.block, commit: extended }));
+    expect(wire?.commit).toEqual(extended);
+    expect(decodeCommitResponse(encodeCommitResponse({ block: built.block, commit }))?.commit).toEqual(commit);
+    // both forms at once is not a response
+    const both = new ProtoWriter().message(1, encodeBlock(built.block)).message(2, encodeCommit(commit)).message(4, encodeExtendedCommit(extended)).finish();
+    expect(() => decodeCommitResponse(both)).toThrow(DecodeError);
 
     const good = await setup('ext-good', 3, undefined, LOOPBACK_NETWORK, extGenesis);
     await good.engine.start(good.state);
-    good.engine.receiveCommit(built.block, wire!.commit, wire!.extendedCommit);
+    good.engine.receiveCommit(built.block, wire!.commit);
     await good.engine.waitForHeight(1);
     expect(await good.blockStore.loadExtendedCommit(1)).toEqual(extended);
     expect(await good.blockStore.loadSeenCommit(1)).toEqual(commit);
@@ -180,12 +183,11 @@ describe('receiveCommit with vote extensions on', () => {
     const committed = extended.extendedSignatures.findIndex((s) => s.blockIdFlag === BlockIDFlag.Commit);
     for (const [name, ext] of [
       ['ext-tampered', extend(commit, committed)],
-      ['ext-other', { ...extended, round: 1 }],
-      ['ext-none', undefined],
+      ['ext-none', commit],
     ] as const) {
       const node = await setup(name, 3, undefined, LOOPBACK_NETWORK, extGenesis);
       await node.engine.start(node.state);
-      node.engine.receiveCommit(built.block, commit, ext);
+      node.engine.receiveCommit(built.block, ext);
       await node.engine.waitForHeight(1);
       expect(await node.blockStore.loadSeenCommit(1), name).toEqual(commit);
       expect(await node.blockStore.loadExtendedCommit(1), name).toBeUndefined();
