@@ -23,6 +23,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
+import { HttpConn } from './http-conn.js';
 import { post as postVia } from './rpc-node.js';
 import { LOAD_NODE_FLAGS, lineHead, stopChild } from './shared.js';
 
@@ -51,6 +52,9 @@ const { values: args } = parseArgs({
     // runs per concurrency (Tally then etcd, alternating): the line is the median run's, with every
     // run's figure beside it, since one run here varies by ±10-15 % (the machine is shared)
     repeat: { type: 'string', default: '1' },
+    // the closed loop's HTTP client: "lean" (bench/http-conn.ts, a keep-alive socket per client)
+    // or "node" (node:http with a keep-alive agent, ~3x the load generator's CPU per request)
+    'http-client': { type: 'string', default: 'lean' },
   },
   strict: true,
 });
@@ -62,6 +66,8 @@ const TX_BYTES = Number(args['tx-bytes']);
 const MODE = args.mode;
 if (MODE !== 'commit' && MODE !== 'async') throw new Error(`--mode: expected commit or async, got ${MODE}`);
 if (!(TX_BYTES >= 16)) throw new Error('--tx-bytes: at least 16');
+const HTTP_CLIENT = args['http-client'];
+if (HTTP_CLIENT !== 'lean' && HTTP_CLIENT !== 'node') throw new Error(`--http-client: expected lean or node, got ${HTTP_CLIENT}`);
 
 interface Testnet {
   readonly rpcPorts: number[];
@@ -241,12 +247,14 @@ async function runCommit(net: Testnet, concurrency: number): Promise<{ latencies
   await Promise.all(
     Array.from({ length: concurrency }, async (_, c) => {
       const port = net.rpcPorts[c % net.rpcPorts.length]!;
+      const conn = HTTP_CLIENT === 'lean' ? new HttpConn(port) : undefined;
+      const send = (body: string): Promise<{ status: number; text: string }> => (conn ? conn.post(body) : post(port, body));
       while (Date.now() < end) {
         const tx = makeTx().toString('base64');
         const sent = Date.now();
         let good = false;
         try {
-          const r = await post(port, `{"jsonrpc":"2.0","id":${c},"method":"broadcast_tx_commit","params":{"tx":"${tx}"}}`);
+          const r = await send(`{"jsonrpc":"2.0","id":${c},"method":"broadcast_tx_commit","params":{"tx":"${tx}"}}`);
           const body = JSON.parse(r.text) as { result?: { check_tx: { code: number; log?: string }; tx_result: { code: number; log?: string } }; error?: unknown };
           good = r.status === 200 && body.result?.check_tx.code === 0 && body.result.tx_result.code === 0;
           if (!good && !firstError) firstError = r.text.slice(0, 300);
@@ -261,6 +269,7 @@ async function runCommit(net: Testnet, concurrency: number): Promise<{ latencies
           } else errors++;
         }
       }
+      conn?.close();
     }),
   );
   if (firstError) process.stderr.write(`first error: ${firstError}\n`);
@@ -339,10 +348,13 @@ async function runOnce(concurrency: number): Promise<Record<string, unknown>> {
     await waitForHeight(net.rpcPorts, args['create-empty-blocks'] === 'true' ? 2 : 1, 60_000);
     const startHeight = await latestHeight(net.rpcPorts[0]!);
     const cpu0 = net.children.map((c) => cpuTicks(c.pid!));
+    const ownCpu0 = process.cpuUsage();
     const wall0 = Date.now();
     const r = MODE === 'commit' ? await runCommit(net, concurrency) : await runAsync(net, Number(args.rate));
     const cpuS = net.children.reduce((s, c, i) => s + (cpuTicks(c.pid!) - cpu0[i]!), 0) / 100;
     const wallS = (Date.now() - wall0) / 1000;
+    const ownCpu = process.cpuUsage(ownCpu0);
+    const loadgenCpuS = (ownCpu.user + ownCpu.system) / 1e6;
     const endHeight = await latestHeight(net.rpcPorts[0]!);
     const blocks = (await blockTimes(net.rpcPorts[0]!, startHeight, endHeight)).filter((b) => b.time >= r.window.start && b.time <= r.window.end);
     const intervals = blocks.slice(1).map((b, i) => b.time - blocks[i]!.time).sort((a, b) => a - b);
@@ -365,6 +377,8 @@ async function runOnce(concurrency: number): Promise<Record<string, unknown>> {
       txs_per_block_max: Math.max(0, ...blocks.map((b) => b.txs)),
       rss_mb_max: Math.round(rssMax),
       nodes_cpu_pct_of_one_core: Math.round((cpuS / wallS) * 100),
+      loadgen_cpu_pct_of_one_core: Math.round((loadgenCpuS / wallS) * 100),
+      http_client: MODE === 'commit' ? HTTP_CLIENT : 'node',
       loadavg_1m: round2(loadavg()[0]!),
       timeout_commit: args['timeout-commit'],
       create_empty_blocks: args['create-empty-blocks'] === 'true',
