@@ -135,9 +135,13 @@ export class TallyNode {
     const stateStore = new StateStore({ path: join(dbDir, 'state.db') });
     // not fsynced: recoverIndexes re-indexes at start whatever a power cut took, from the
     // stored blocks and results (which are durable)
-    const txIndex = new TxIndex({ path: join(dbDir, 'tx_index.db'), sync: false });
-    const blockIndex = new BlockIndex({ path: join(dbDir, 'block_index.db'), sync: false });
+    // tx_index.indexer = "null": neither index exists (CometBFT's null indexers); the RPC's
+    // tx, tx_search and block_search say indexing is disabled
+    const indexing = config.txIndex.indexer === 'kv';
+    const txIndex = indexing ? new TxIndex({ path: join(dbDir, 'tx_index.db'), sync: false }) : undefined;
+    const blockIndex = indexing ? new BlockIndex({ path: join(dbDir, 'block_index.db'), sync: false }) : undefined;
     for (const s of [blockStore, stateStore, txIndex, blockIndex]) {
+      if (!s) continue;
       await s.open();
       this.closers.push(s);
     }

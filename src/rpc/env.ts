@@ -69,8 +69,9 @@ export interface RpcEnv {
   readonly validatorPubKey: Uint8Array;
   readonly blockStore: BlockStore;
   readonly stateStore: StateStore;
-  readonly txIndex: TxIndex;
-  readonly blockIndex: BlockIndex;
+  /** Absent with tx_index.indexer = "null": tx, tx_search and block_search then answer an error. */
+  readonly txIndex?: TxIndex;
+  readonly blockIndex?: BlockIndex;
   readonly app: Application;
   readonly mempool: RpcMempool;
   readonly consensus: RpcConsensus;

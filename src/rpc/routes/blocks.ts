@@ -169,7 +169,10 @@ export function blockRoutes(env: RpcEnv): Record<string, RpcMethod> {
         if (orderBy !== '' && orderBy !== 'asc' && orderBy !== 'desc') throw invalidParams('expected order_by to be either `asc` or `desc` or empty');
         // block_search lists the newest first unless asked otherwise (CometBFT 0.38)
         await afterWrites(env);
-        const found = await storeCall(() => env.blockIndex.search(query, { page: p.int('page') ?? 1, perPage: p.int('per_page') ?? 0, orderBy: orderBy || 'desc' }));
+        const index = env.blockIndex;
+        // CometBFT's words for the null indexer
+        if (!index) throw serverError('block indexing is disabled');
+        const found = await storeCall(() => index.search(query, { page: p.int('page') ?? 1, perPage: p.int('per_page') ?? 0, orderBy: orderBy || 'desc' }));
         const blocks = [];
         for (const h of found.items) {
           const b = await blockAt(h);

@@ -60,7 +60,7 @@ export function infoRoutes(env: RpcEnv): Record<string, RpcMethod> {
             version: env.version,
             channels: CHANNELS,
             moniker: env.config.moniker,
-            other: { tx_index: 'on', rpc_address: env.config.rpc.laddr, tally_version: env.tallyVersion, peer_id: env.nodeId },
+            other: { tx_index: env.txIndex ? 'on' : 'off', rpc_address: env.config.rpc.laddr, tally_version: env.tallyVersion, peer_id: env.nodeId },
           },
           sync_info: {
             latest_block_hash: latestMeta ? toHex(latestMeta.blockId.hash) : '',

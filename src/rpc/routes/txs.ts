@@ -9,6 +9,12 @@ import { afterWrites, perPageOf, serverError, storeCall, type RpcEnv } from '../
 import { RpcError, invalidParams, type Params } from '../jsonrpc.js';
 import type { RpcMethod } from '../server.js';
 
+/** The tx index, or CometBFT's error for the null indexer. */
+function txIndexOf(env: RpcEnv): NonNullable<RpcEnv['txIndex']> {
+  if (!env.txIndex) throw serverError('transaction indexing is disabled');
+  return env.txIndex;
+}
+
 export function txRoutes(env: RpcEnv): Record<string, RpcMethod> {
   const requireTx = (p: Params): Uint8Array => {
     const tx = p.bytes('tx', 'base64');
@@ -44,7 +50,8 @@ export function txRoutes(env: RpcEnv): Record<string, RpcMethod> {
         const hash = p.hash('hash');
         if (!hash) throw invalidParams('hash: required');
         await afterWrites(env);
-        const r = await storeCall(() => env.txIndex.get(hash));
+        const index = txIndexOf(env);
+        const r = await storeCall(() => index.get(hash));
         if (!r) throw serverError(`tx (${toHex(hash)}) not found`);
         return txToJson(r, p.bool('prove') ?? false);
       },
@@ -60,7 +67,8 @@ export function txRoutes(env: RpcEnv): Record<string, RpcMethod> {
         if (orderBy !== '' && orderBy !== 'asc' && orderBy !== 'desc') throw invalidParams('expected order_by to be either `asc` or `desc` or empty');
         const prove = p.bool('prove') ?? false;
         await afterWrites(env);
-        const found = await storeCall(() => env.txIndex.search(query, { page: p.int('page') ?? 1, perPage: p.int('per_page') ?? 0, orderBy }));
+        const index = txIndexOf(env);
+        const found = await storeCall(() => index.search(query, { page: p.int('page') ?? 1, perPage: p.int('per_page') ?? 0, orderBy }));
         const txs = [];
         for (const r of found.items) txs.push(await txToJson(r, prove));
         return { txs, total_count: String(found.total) };
