@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Event, ExecTxResult } from '../../src/codec/index.js';
@@ -230,6 +231,16 @@ describe('tx index: the same tx in several blocks', () => {
     expect(await txs.get(sha256(y))).toMatchObject({ height: 44, index: 0 });
     expect(await search('dup.n EXISTS')).toEqual(['y-dup']);
     expect((await storeError(txs.indexBlock(45, [y], []))).code).toBe('mismatch');
+
+    // A block indexed again with its txs in other positions: each record moves, none is lost
+    // (a superseded position's deletion must not remove the record written there).
+    const [p1, q1] = [enc.encode('p-move'), enc.encode('q-move')];
+    await txs.indexBlock(46, [p1, q1], [result([ev('mv', { n: 'p' })]), result([ev('mv', { n: 'q' })])]);
+    await txs.indexBlock(46, [q1, p1], [result([ev('mv', { n: 'q' })]), result([ev('mv', { n: 'p' })])]);
+    expect(await txs.get(sha256(p1))).toMatchObject({ height: 46, index: 1 });
+    expect(await txs.get(sha256(q1))).toMatchObject({ height: 46, index: 0 });
+    expect(await search('tx.height = 46')).toEqual(['q-move', 'p-move']);
+    expect(await search("mv.n = 'p'")).toEqual(['p-move']);
   });
 });
 
@@ -300,10 +311,56 @@ describe('tx index layout', () => {
     await db.close();
   });
 
+  it('drops an index of layout 2 (records keyed by hash) when opened', async () => {
+    const db = createLevelDb(join(dir.path, 'layout2.db'));
+    await db.open();
+    const key = (s: string, ...rest: number[]): Uint8Array => Uint8Array.from([...enc.encode(s), ...rest]);
+    await db.put(key('TV:'), Uint8Array.of(2));
+    await db.put(key('TL:'), key('', 0, 0, 0, 0, 0, 0, 0, 9));
+    await db.put(Uint8Array.from([...key('TX:'), ...sha256(enc.encode('old'))]), enc.encode('a layout-2 record'));
+    const t = new TxIndex({}, { db });
+    await t.open();
+    expect(await t.lastIndexedHeight()).toBe(0);
+    expect(await t.get(sha256(enc.encode('old')))).toBeUndefined();
+    await t.indexBlock(1, [enc.encode('new')], [result([])]);
+    expect(await t.get(sha256(enc.encode('new')))).toMatchObject({ height: 1, index: 0 });
+    await t.close();
+    // a layout this version does not know is refused, not dropped
+    await db.put(key('TV:'), Uint8Array.of(9));
+    expect((await storeError(new TxIndex({}, { db }).open())).code).toBe('corrupt');
+    await db.close();
+  });
+
   it('filters event matches by tx.hash through the per-block lists', async () => {
     // alice sends in a1 and b1; only a1's hash contains this
     const a1 = BLOCKS.get(1)![0]!;
     expect(await search(`transfer.sender = 'alice' AND tx.hash CONTAINS '${hex(sha256(a1.tx)).slice(0, 16)}'`)).toEqual(['a1']);
+  });
+});
+
+describe('tx index records on their own database', () => {
+  it('keeps the records in <path>/records, and re-indexes from their height when a power cut took the newest', async () => {
+    const path = join(dir.path, 'split.db');
+    const a = new TxIndex({ path });
+    await a.open();
+    for (let h = 1; h <= 3; h++) await a.indexBlock(h, [enc.encode(`s${h}`)], [result([ev('split', { h: String(h) })])]);
+    await a.close();
+    expect(existsSync(join(path, 'records', 'CURRENT'))).toBe(true);
+    // the records database as it was after height 2 (its height-3 batch lost; the main one kept)
+    const records = createLevelDb(join(path, 'records'));
+    await records.open();
+    const h3 = Uint8Array.from([...enc.encode('TR:'), 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0]);
+    expect(await records.get(h3)).toBeDefined();
+    await records.batch().del(h3).put(enc.encode('RL:'), Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 2)).write();
+    await records.close();
+    const b = new TxIndex({ path });
+    await b.open();
+    expect(await b.lastIndexedHeight()).toBe(2);
+    // re-indexing height 3 (what the node's recovery does) restores it
+    await b.indexBlock(3, [enc.encode('s3')], [result([ev('split', { h: '3' })])]);
+    expect(names((await b.search('split.h EXISTS')).items)).toEqual(['s1', 's2', 's3']);
+    expect(await b.get(sha256(enc.encode('s3')))).toMatchObject({ height: 3, index: 0 });
+    await b.close();
   });
 });
 
