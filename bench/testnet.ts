@@ -52,9 +52,11 @@ const { values: args } = parseArgs({
     // runs per concurrency (Tally then etcd, alternating): the line is the median run's, with every
     // run's figure beside it, since one run here varies by ±10-15 % (the machine is shared)
     repeat: { type: 'string', default: '1' },
-    // the closed loop's HTTP client: "lean" (bench/http-conn.ts, a keep-alive socket per client)
-    // or "node" (node:http with a keep-alive agent, ~3x the load generator's CPU per request)
-    'http-client': { type: 'string', default: 'lean' },
+    // the closed loop's HTTP client: "node" (node:http with a keep-alive agent: what the etcd
+    // anchor's load generator uses, so the side by side is like for like) or "lean"
+    // (bench/http-conn.ts, a keep-alive socket per client: a third of the CPU per request, which
+    // the validators on the same cores then get — not comparable with the anchor's figures)
+    'http-client': { type: 'string', default: 'node' },
   },
   strict: true,
 });

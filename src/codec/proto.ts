@@ -259,6 +259,11 @@ export class ProtoReader {
     throw new DecodeError(message, this.field ? `${this.path}.${this.field}` : this.path, this.pos);
   }
 
+  /** True once every field has been read (at once for an empty message). */
+  get done(): boolean {
+    return this.pos >= this.buf.length;
+  }
+
   /** Advances to the next field; returns its number, or 0 at the end of the message. */
   next(): number {
     if (this.pos >= this.buf.length) return 0;

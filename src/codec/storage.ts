@@ -269,6 +269,37 @@ export function encodeTxResultRecord(t: TxResultRecord): Uint8Array {
   return new ProtoWriter().int64(1, t.height).uint32(2, t.index).bytes(3, t.tx).message(4, encodeExecTxResult(t.result)).finish();
 }
 
+/**
+ * A block's tx records in one value: field 1 repeated, one TxResult per position in the block,
+ * an empty message where the position has none. Written in place, one allocation for the block.
+ */
+export function encodeTxResultRecords(records: readonly (TxResultRecord | undefined)[]): Uint8Array {
+  const w = new ProtoWriter();
+  for (const t of records) {
+    const start = w.beginMessage(1);
+    if (t) w.int64(1, t.height).uint32(2, t.index).bytes(3, t.tx).message(4, encodeExecTxResult(t.result));
+    w.endMessage(start);
+  }
+  return w.finish();
+}
+
+/** The record at position `index` of encodeTxResultRecords' bytes; undefined beyond them or for an empty slot. */
+export function readTxResultRecordAt(r: ProtoReader, index: number): TxResultRecord | undefined {
+  let at = 0;
+  for (let f = r.next(); f !== 0; f = r.next()) {
+    if (f !== 1) {
+      r.skip();
+      continue;
+    }
+    if (at++ !== index) {
+      r.skip();
+      continue;
+    }
+    return r.message('record', (m) => (m.done ? undefined : readTxResultRecord(m)));
+  }
+  return undefined;
+}
+
 const EMPTY_RESULT: ExecTxResult = Object.freeze({ code: 0, data: EMPTY, log: '', info: '', gasWanted: 0n, gasUsed: 0n, events: [], codespace: '' });
 
 export function readTxResultRecord(r: ProtoReader): TxResultRecord {

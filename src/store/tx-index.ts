@@ -3,22 +3,24 @@
 // Key layout (may share a database with the block index; prefixes are disjoint):
 //
 //   "TX:" hash(32)                  → where the record is: height(8) ‖ index(4)
-//   "TR:" height(8) index(4)        → TxResultRecord {height, index, tx, result}   (records database)
+//   "TR:" height(8)                 → the block's TxResultRecords {height, index, tx, result}, one per
+//                                     position (empty where none; codec encodeTxResultRecords)  (records database)
 //   "RL:"                           → the last height whose records are written  (records database)
 //   "TH:" height(8)                 → the block's txs: index(4) ‖ hash(32) each, by index
 //   "TE:" key value height(8)       → the block's txs with this indexed attribute: index(4) ‖ event seq(4) each, in order
 //   "TL:"                           → the last height indexed
 //   "TV:"                           → the layout version (3)
 //
-// Records are keyed by position, not by hash (layout 3), in a database of their own (<path>/records)
+// Records are stored by position, not by hash (layout 3), in a database of their own (<path>/records)
 // when the index has a path: keyed by hash, LevelDB merged every record (tx and result, ~660
 // bytes) again at each compaction, and that thread took ~7 % of each validator's CPU at 1024
-// clients. Records by position arrive in key order and LevelDB moves its files down the levels
-// without rewriting them; only the ~170 bytes per tx of pointers and lists are merged.
+// clients. Records by height arrive in key order and LevelDB moves its files down the levels
+// without rewriting them; only the ~170 bytes per tx of pointers and lists are merged. A block's
+// records are one value, encoded in one pass: one write instead of one per tx.
 //
-// The records batch is written before the main one. A power cut can lose either's unsynced tail:
-// at open, the last indexed height is lowered to the records' last height, so the node re-indexes
-// from there. A record that a tx replayed in a later block supersedes stays at its position;
+// A power cut can lose either database's unsynced tail. At open, if a height above the records'
+// last one has txs in the main database's lists, the last indexed height is lowered below it, so
+// the node re-indexes from there. A record that a tx replayed in a later block supersedes stays at its position;
 // nothing points at it.
 //
 // Lists per block rather than an entry per tx and attribute: an attribute that many txs share
@@ -37,7 +39,7 @@
 // conditions are event conditions that one event of the tx must satisfy together (see
 // event-index.ts). Results are ordered by height, then index; total is counted before paging.
 import type { ExecTxResult, TxResultRecord } from '../codec/index.js';
-import { encodeTxResultRecord, readTxResultRecord } from '../codec/index.js';
+import { encodeTxResultRecords, readTxResultRecordAt } from '../codec/index.js';
 import { bytesEqual, compareBytes } from '../crypto/index.js';
 import { txHash } from '../types/block.js';
 import { conditionMatchesValue, parseQuery, type Condition, type Query } from '../query/index.js';
@@ -83,7 +85,9 @@ function position(height: number, index: number): Uint8Array {
   writeU32(out, 8, index);
   return out;
 }
-const recordKey = (height: number, index: number): Uint8Array => concatBytes(RECORD, position(height, index));
+const recordsKey = (height: number): Uint8Array => concatBytes(RECORD, u64(height));
+/** Blocks' records recently read (a search reads many of one block); a write drops its height's. */
+const CACHED_BLOCKS = 8;
 const heightKey = (height: number): Uint8Array => concatBytes(BY_HEIGHT, u64(height));
 // "TE:" ‖ keyString(key) of recent attribute keys (bounded: keys are app-defined)
 const MAX_CACHED_KEYS = 1024;
@@ -257,6 +261,9 @@ export class TxIndex extends LevelStore {
   private readonly recordsPath: string | undefined;
   /** The records' database while open: its own (recordsPath) or the main one. */
   private recordsDb: LevelDb | undefined;
+  private readonly blocks = new Map<number, Promise<Uint8Array | undefined>>();
+  /** RECORDS_HEIGHT's value: the last height with txs whose records are written. */
+  private recordsHeight = 0;
 
   constructor(opts: TxIndexOptions, modules: StoreModules = {}) {
     super('tx index', opts.path, modules.db);
@@ -278,6 +285,7 @@ export class TxIndex extends LevelStore {
   }
 
   private async writeRecords(ops: readonly BatchOp[]): Promise<void> {
+    if (ops.length === 0) return;
     if (this.recordsPath === undefined) return this.writeBatch(ops, this.sync);
     const batch = this.records.batch();
     for (const o of ops) {
@@ -287,7 +295,7 @@ export class TxIndex extends LevelStore {
     await batch.write({ sync: this.sync });
   }
 
-  private async recordsHeight(): Promise<number> {
+  private async storedRecordsHeight(): Promise<number> {
     const raw = await this.records.get(RECORDS_HEIGHT);
     return raw && raw.length === 8 ? readU64(raw, 0) : 0;
   }
@@ -315,14 +323,19 @@ export class TxIndex extends LevelStore {
 
   private async reconcile(current: boolean): Promise<void> {
     if (current) {
-      // the main batch of a height whose records a power cut took: re-index from the records' height
-      const records = await this.recordsHeight();
-      if (records < (await this.lastIndexedHeight())) {
-        await this.writeBatch([put(LAST_HEIGHT, u64(records))], this.sync);
-        this.lastHeight = records;
+      // A power cut took the records of a height whose main batch survived: the first height
+      // above the records' with txs (a "TH:" list). The node re-indexes from there.
+      this.recordsHeight = await this.storedRecordsHeight();
+      const last = await this.lastIndexedHeight();
+      const [next] = await this.keysIn(heightKey(this.recordsHeight + 1), prefixEnd(BY_HEIGHT), { limit: 1 });
+      const lost = next && next.length === BY_HEIGHT.length + 8 ? readU64(next, BY_HEIGHT.length) : undefined;
+      if (lost !== undefined && lost <= last) {
+        await this.writeBatch([put(LAST_HEIGHT, u64(lost - 1))], this.sync);
+        this.lastHeight = lost - 1;
       }
       return;
     }
+    this.recordsHeight = 0;
     for (const p of LAYOUT_PREFIXES) await this.db.clear({ gte: p, lt: prefixEnd(p) });
     if (this.recordsPath !== undefined) await this.records.clear();
     await this.writeBatch([put(VERSION, Uint8Array.of(LAYOUT_VERSION))], this.sync);
@@ -350,7 +363,9 @@ export class TxIndex extends LevelStore {
       const olds = await this.getManyRaw(entries.map((e) => pointerKey(e.hash)));
       const lists = new ListEdits();
       const ops: BatchOp[] = [];
-      const records: BatchOp[] = [];
+      const slots: (TxResultRecord | undefined)[] = new Array<TxResultRecord | undefined>(txs.length).fill(undefined);
+      // a tx of this block whose record here stays (a failed replay of it is not written)
+      const kept: TxResultRecord[] = [];
       for (let i = 0; i < entries.length; i++) {
         const { hash, ...record } = entries[i]!;
         const old = olds[i];
@@ -358,13 +373,15 @@ export class TxIndex extends LevelStore {
         // height's records, which this re-indexing writes again (see the top of the file)
         const previous = old && (await this.recordAt(old, hash, height));
         if (previous) {
-          if (previous.result.code === 0 && record.result.code !== 0) continue;
+          if (previous.result.code === 0 && record.result.code !== 0) {
+            if (previous.height === height) kept.push(previous);
+            continue;
+          }
           lists.txs(previous.height).dropped.add(previous.index);
           forEachIndexedAttribute(previous.result.events, RESERVED, (_seq, key, value) => lists.event(key, value, previous.height).dropped.add(previous.index));
         }
-        const at = position(height, record.index);
-        ops.push(put(pointerKey(hash), at));
-        records.push(put(concatBytes(RECORD, at), encodeTxResultRecord(record)));
+        ops.push(put(pointerKey(hash), position(height, record.index)));
+        slots[record.index] = record;
         const own = lists.txs(height);
         own.added.push(record.index);
         own.hashes.push(hash);
@@ -383,9 +400,17 @@ export class TxIndex extends LevelStore {
       }
       const advances = height > last;
       if (advances) ops.push(put(LAST_HEIGHT, u64(height)));
-      if (height > (await this.recordsHeight())) records.push(put(RECORDS_HEIGHT, u64(height)));
-      await this.writeRecords(records);
-      await this.writeBatch(ops, this.sync);
+      for (const k of kept) slots[k.index] ??= k;
+      // An empty block has no records to write (and no "TH:" list that reconcile would look for).
+      // The two batches go out together: their order on disk is not guaranteed either way.
+      const records: BatchOp[] = [];
+      if (txs.length > 0) records.push(put(recordsKey(height), encodeTxResultRecords(slots)));
+      const recordsAdvance = txs.length > 0 && height > this.recordsHeight;
+      if (recordsAdvance) records.push(put(RECORDS_HEIGHT, u64(height)));
+      this.blocks.delete(height);
+      await Promise.all([this.writeRecords(records), this.writeBatch(ops, this.sync)]);
+      this.blocks.delete(height);
+      if (recordsAdvance) this.recordsHeight = height;
       if (advances) this.lastHeight = height;
     });
   }
@@ -416,7 +441,7 @@ export class TxIndex extends LevelStore {
     if (at.length !== 12) throw new StoreError('corrupt', `tx index pointer of ${at.length} bytes, expected 12`, { hash: hexUpper(hash) });
     const height = readU64(at, 0);
     const index = readU32(at, 8);
-    if (missingFrom !== undefined && height >= missingFrom && (await this.records.get(recordKey(height, index))) === undefined) return undefined;
+    if (missingFrom !== undefined && height >= missingFrom && (await this.recordOf(height, index, hash)) === undefined) return undefined;
     return this.checkedRecord(height, index, hash);
   }
 
@@ -431,11 +456,28 @@ export class TxIndex extends LevelStore {
     return out;
   }
 
+  /** Block `height`'s records as stored, through the small cache. */
+  private blockRecords(height: number): Promise<Uint8Array | undefined> {
+    let b = this.blocks.get(height);
+    if (!b) {
+      if (this.blocks.size >= CACHED_BLOCKS) this.blocks.delete(this.blocks.keys().next().value!);
+      b = this.records.get(recordsKey(height)).then((v) => v && Uint8Array.from(v));
+      this.blocks.set(height, b);
+      // a failed read is not remembered
+      b.catch(() => this.blocks.delete(height));
+    }
+    return b;
+  }
+
+  /** The record at a position, or undefined if there is none. */
+  private async recordOf(height: number, index: number, hash: Uint8Array): Promise<TxResultRecord | undefined> {
+    const block = await this.blockRecords(height);
+    return block && this.decode('TxResult', block, (r) => readTxResultRecordAt(r, index), { height, index, hash: hexUpper(hash) });
+  }
+
   /** The record at a position, which must say it is there and be of the tx with this hash. */
   private async checkedRecord(height: number, index: number, hash: Uint8Array): Promise<TxResultRecord> {
-    const stored = await this.records.get(recordKey(height, index));
-    const raw = stored && Uint8Array.from(stored);
-    const rec = raw && this.decode('TxResult', raw, readTxResultRecord, { height, index, hash: hexUpper(hash) });
+    const rec = await this.recordOf(height, index, hash);
     if (!rec || rec.height !== height || rec.index !== index || !bytesEqual(txHash(rec.tx), hash))
       throw new StoreError('corrupt', `tx index entry ${height}/${index} points at a record that is not there`, { height, index, hash: hexUpper(hash) });
     return rec;
