@@ -168,6 +168,26 @@ export function validateConfig(config: Config, source = 'config'): void {
   }
 }
 
+/**
+ * Keys a CometBFT config may set that Tally accepts but does not act on yet: each one set away
+ * from its default, as "section.key = value (what happens instead)", for a warning at start.
+ */
+export function ignoredSettings(config: Config): string[] {
+  const d = defaultConfig();
+  const out: string[] = [];
+  const check = (path: string, value: unknown, fallback: unknown, instead: string): void => {
+    if (value !== fallback) out.push(`${path} = ${JSON.stringify(value)} (${instead})`);
+  };
+  check('statesync.enable', config.statesync.enable, d.statesync.enable, 'state sync is not implemented: the node block-syncs from its peers');
+  check('storage.discard_abci_responses', config.storage.discardAbciResponses, d.storage.discardAbciResponses, 'every FinalizeBlock response is kept');
+  check('consensus.double_sign_check_height', config.consensus.doubleSignCheckHeight, d.consensus.doubleSignCheckHeight, 'no look-back; the signer state still refuses double signs');
+  check('p2p.send_rate', config.p2p.sendRate, d.p2p.sendRate, 'not rate-limited');
+  check('p2p.recv_rate', config.p2p.recvRate, d.p2p.recvRate, 'not rate-limited');
+  check('consensus.peer_gossip_sleep_duration', config.consensus.peerGossipSleepDurationMs, d.consensus.peerGossipSleepDurationMs, 'consensus messages go by gossipsub and requests, not a per-peer loop');
+  check('rpc.max_header_bytes', config.rpc.maxHeaderBytes, d.rpc.maxHeaderBytes, "node:http's 16 KiB header limit applies");
+  return out;
+}
+
 /** Defaults < config.toml < overrides, validated. */
 export async function loadConfig(path: string, overrides: Readonly<Record<string, string | boolean>> = {}): Promise<Config> {
   const fromFile = await readConfigFile(path);

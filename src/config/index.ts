@@ -32,6 +32,7 @@ export {
   renderConfigToml,
   applyOverrides,
   validateConfig,
+  ignoredSettings,
   loadConfig,
   OVERRIDE_KEYS,
   suggest,

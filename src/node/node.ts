@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { serialize, type Application, type SerializedApplication } from '../abci/index.js';
 import { CounterApp, KVStoreApp } from '../apps/index.js';
 import { toHex } from '../codec/index.js';
-import { COMETBFT_COMPAT_VERSION, TALLY_VERSION, forModule, type Config, type LoadedHome } from '../config/index.js';
+import { COMETBFT_COMPAT_VERSION, TALLY_VERSION, forModule, ignoredSettings, type Config, type LoadedHome } from '../config/index.js';
 import { ConsensusEngine } from '../consensus/engine.js';
 import { BlockExecutor, handshake, stateFromGenesis } from '../execution/index.js';
 import { Mempool, mempoolOptionsFromConfig } from '../mempool/index.js';
@@ -125,6 +125,7 @@ export class TallyNode {
     const { config, home, logger } = this;
     const dbDir = home.paths.dbDir;
     const genesis = home.genesis;
+    for (const setting of ignoredSettings(config)) logger.warn({ setting }, 'config key set but not acted on by Tally');
     // first to start, last to stop: everything after can report to it
     const metrics = createNodeMetrics(metricsOptionsFromConfig(config.instrumentation), { logger: forModule(logger, 'metrics') });
     this.metrics = metrics;

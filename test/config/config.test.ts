@@ -8,6 +8,7 @@ import {
   defaultConfig,
   formatDuration,
   getField,
+  ignoredSettings,
   parseConfigToml,
   renderConfigToml,
   validateConfig,
@@ -371,5 +372,21 @@ describe('cross-key validation', () => {
     // Different IPs may share a port.
     const ok = applyOverrides(defaultConfig(), { 'p2p.laddr': '/ip4/127.0.0.2/tcp/26657' });
     expect(() => validateConfig(ok)).not.toThrow();
+  });
+});
+
+describe('keys accepted but not acted on', () => {
+  it('names each one set away from its default, and none in the default config', () => {
+    expect(ignoredSettings(defaultConfig())).toEqual([]);
+    const set = applyOverrides(defaultConfig(), {
+      'statesync.enable': 'true',
+      'statesync.trust_height': '5',
+      'statesync.trust_hash': 'AB'.repeat(32),
+      'storage.discard_abci_responses': 'true',
+      'p2p.send_rate': '1000',
+    });
+    const named = ignoredSettings(set).map((s) => s.split(' = ')[0]);
+    expect(named).toEqual(['statesync.enable', 'storage.discard_abci_responses', 'p2p.send_rate']);
+    expect(ignoredSettings(set)[0]).toContain('state sync is not implemented');
   });
 });
