@@ -253,6 +253,13 @@ function hashCondition(c: Condition): Condition {
   return { ...c, operand: { type: 'string', value: c.operand.value.toUpperCase() } } as Condition;
 }
 
+/** A record read at a position, which must be there, say so, and be of the tx with this hash. */
+function checked(rec: TxResultRecord | undefined, height: number, index: number, hash: Uint8Array): TxResultRecord {
+  if (!rec || rec.height !== height || rec.index !== index || !bytesEqual(txHash(rec.tx), hash))
+    throw new StoreError('corrupt', `tx index entry ${height}/${index} points at a record that is not there`, { height, index, hash: hexUpper(hash) });
+  return rec;
+}
+
 export class TxIndex extends LevelStore {
   private readonly sync: boolean;
   private readonly maxMatches: number;
@@ -282,17 +289,6 @@ export class TxIndex extends LevelStore {
     const own = this.recordsPath !== undefined ? this.recordsDb : undefined;
     this.recordsDb = undefined;
     await own?.close();
-  }
-
-  private async writeRecords(ops: readonly BatchOp[]): Promise<void> {
-    if (ops.length === 0) return;
-    if (this.recordsPath === undefined) return this.writeBatch(ops, this.sync);
-    const batch = this.records.batch();
-    for (const o of ops) {
-      if (o.type === 'put') batch.put(o.key, o.value);
-      else batch.del(o.key);
-    }
-    await batch.write({ sync: this.sync });
   }
 
   private async storedRecordsHeight(): Promise<number> {
@@ -407,8 +403,8 @@ export class TxIndex extends LevelStore {
       if (txs.length > 0) records.push(put(recordsKey(height), encodeTxResultRecords(slots)));
       const recordsAdvance = txs.length > 0 && height > this.recordsHeight;
       if (recordsAdvance) records.push(put(RECORDS_HEIGHT, u64(height)));
-      this.blocks.delete(height);
-      await Promise.all([this.writeRecords(records), this.writeBatch(ops, this.sync)]);
+      await Promise.all([this.writeBatch(records, this.sync, this.records), this.writeBatch(ops, this.sync)]);
+      // a read during the writes may have cached the block's records as they were
       this.blocks.delete(height);
       if (recordsAdvance) this.recordsHeight = height;
       if (advances) this.lastHeight = height;
@@ -441,8 +437,9 @@ export class TxIndex extends LevelStore {
     if (at.length !== 12) throw new StoreError('corrupt', `tx index pointer of ${at.length} bytes, expected 12`, { hash: hexUpper(hash) });
     const height = readU64(at, 0);
     const index = readU32(at, 8);
-    if (missingFrom !== undefined && height >= missingFrom && (await this.recordOf(height, index, hash)) === undefined) return undefined;
-    return this.checkedRecord(height, index, hash);
+    const rec = await this.recordOf(height, index, hash);
+    if (rec === undefined && missingFrom !== undefined && height >= missingFrom) return undefined;
+    return checked(rec, height, index, hash);
   }
 
   /** Every indexed tx of block `height`, in block order. */
@@ -477,10 +474,7 @@ export class TxIndex extends LevelStore {
 
   /** The record at a position, which must say it is there and be of the tx with this hash. */
   private async checkedRecord(height: number, index: number, hash: Uint8Array): Promise<TxResultRecord> {
-    const rec = await this.recordOf(height, index, hash);
-    if (!rec || rec.height !== height || rec.index !== index || !bytesEqual(txHash(rec.tx), hash))
-      throw new StoreError('corrupt', `tx index entry ${height}/${index} points at a record that is not there`, { height, index, hash: hexUpper(hash) });
-    return rec;
+    return checked(await this.recordOf(height, index, hash), height, index, hash);
   }
 
   /** Reads "TH:" lists, each once per search. */
