@@ -16,6 +16,7 @@ import { createLibp2p, type Libp2p } from 'libp2p';
 import { parseMultiaddr, type P2PConfig } from '../config/index.js';
 import { P2PError, SILENT_LOGGER, errorMessage, type P2PLogger } from './errors.js';
 import { loadBans, saveBans } from './bans-file.js';
+import { restoreListFile } from './list-file.js';
 import { PeerScores, type Ban, type Offence, type PeerScoreOptions } from './peer-scores.js';
 import { installLengthPrefixedFastPath } from './length-prefixed.js';
 import { installYamuxWindowHysteresis } from './yamux-window.js';
@@ -203,15 +204,11 @@ export class P2PHost {
   private loadBans(): void {
     const file = this.opts.bansFile;
     if (file === undefined) return;
-    try {
+    const load = () => {
       const loaded = loadBans(file);
-      if (loaded.movedAside) this.log.warn({ file, movedTo: loaded.movedAside.to, err: loaded.movedAside.reason }, 'peer bans file unreadable: moved aside, starting with no bans');
-      if (loaded.skipped > 0) this.log.warn({ file, skipped: loaded.skipped }, 'peer bans skipped as malformed');
-      const held = this.scores.restore(loaded.bans);
-      if (held > 0) this.log.info({ file, bans: held }, 'peer bans still in force from before the restart');
-    } catch (e) {
-      this.log.warn({ file, err: errorMessage(e) }, 'could not read the peer bans file: starting with no bans');
-    }
+      return { ...loaded, items: loaded.bans };
+    };
+    restoreListFile(this.log, file, 'peer bans', load, (bans) => this.scores.restore(bans));
   }
 
   private saveBans(): void {

@@ -2,6 +2,7 @@
 // read leniently. A file that cannot be read at all is moved aside (never overwritten) and reads
 // as an empty list, so the node starts and loses nothing; each entry is then checked by its owner.
 import { existsSync, readFileSync, renameSync } from 'node:fs';
+import { errorMessage, type P2PLogger } from './errors.js';
 
 export interface ListFileRead<T> {
   readonly items: T[];
@@ -35,4 +36,27 @@ export function readListFile<T>(path: string, list: string, version: number, par
     else items.push(item);
   }
   return { items, skipped };
+}
+
+/**
+ * At start: `load` reads a list file and `restore` takes its entries, returning how many it kept;
+ * each outcome is logged under `what` ("address book", "peer bans"). Never throws: a file that
+ * cannot be read leaves the node starting with none.
+ */
+export function restoreListFile<T>(
+  log: Pick<P2PLogger, 'info' | 'warn'>,
+  file: string,
+  what: string,
+  load: () => Omit<ListFileRead<T>, 'items'> & { readonly items: T[] },
+  restore: (items: T[]) => number,
+): void {
+  try {
+    const loaded = load();
+    if (loaded.movedAside) log.warn({ file, movedTo: loaded.movedAside.to, err: loaded.movedAside.reason }, `${what} file unreadable: moved aside, starting without it`);
+    if (loaded.skipped > 0) log.warn({ file, skipped: loaded.skipped }, `${what}: entries skipped as malformed`);
+    const kept = restore(loaded.items);
+    if (kept > 0) log.info({ file, entries: kept }, `${what} loaded`);
+  } catch (e) {
+    log.warn({ file, err: errorMessage(e) }, `could not read the ${what} file: starting without it`);
+  }
 }

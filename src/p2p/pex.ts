@@ -15,6 +15,7 @@
 // protocols and not ours is banned outright (`wrong_chain`).
 import type { IdentifyResult, Stream } from '@libp2p/interface';
 import { loadAddressBook, saveAddressBook } from './address-book-file.js';
+import { restoreListFile } from './list-file.js';
 import { AddressBook, type AddressBookOptions } from './address-book.js';
 import { P2PError, SILENT_LOGGER, errorMessage, type P2PLogger } from './errors.js';
 import { answerOnce, requestOnce } from './exchange.js';
@@ -138,15 +139,11 @@ export class PeerExchange {
   private loadBook(): void {
     const file = this.opts.bookFile;
     if (file === undefined) return;
-    try {
+    const load = () => {
       const loaded = loadAddressBook(file);
-      if (loaded.movedAside) this.log.warn({ file, movedTo: loaded.movedAside.to, err: loaded.movedAside.reason }, 'address book unreadable: moved aside, starting with an empty one');
-      if (loaded.skipped > 0) this.log.warn({ file, skipped: loaded.skipped }, 'address book entries skipped as malformed');
-      const restored = this.book.restore(loaded.peers);
-      if (restored > 0) this.log.info({ file, peers: restored }, 'loaded the address book');
-    } catch (e) {
-      this.log.warn({ file, err: errorMessage(e) }, 'could not read the address book: starting with an empty one');
-    }
+      return { ...loaded, items: loaded.peers };
+    };
+    restoreListFile(this.log, file, 'address book', load, (peers) => this.book.restore(peers));
   }
 
   private saveBook(): void {
