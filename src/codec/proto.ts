@@ -241,6 +241,13 @@ export function uvarintBytes(n: number): Uint8Array {
   return Uint8Array.from(out);
 }
 
+/** Where one decode's bytes fields are copied: allocated at the first, sized to the whole input. */
+interface Arena {
+  buffer: ArrayBuffer | undefined;
+  used: number;
+  readonly size: number;
+}
+
 /**
  * Reads one message's fields in order. Every read is bounds-checked against the message's own
  * bytes, so a nested length can never reach past its parent; errors carry the field path.
@@ -253,6 +260,7 @@ export class ProtoReader {
   constructor(
     private readonly buf: Uint8Array,
     readonly path: string,
+    private readonly arena: Arena = { buffer: undefined, used: 0, size: buf.length },
   ) {}
 
   fail(message: string): never {
@@ -391,13 +399,22 @@ export class ProtoReader {
     return Number(v);
   }
 
-  /** Bytes, copied out (the result never aliases a caller's buffer). */
+  /**
+   * Bytes, copied out (the result never aliases a caller's buffer) into the decode's arena: one
+   * buffer for every bytes field of the outermost message (see codec/slab.ts).
+   */
   bytes(maxLength = Number.MAX_SAFE_INTEGER): Uint8Array {
     this.expect(WireType.Bytes);
     const n = this.length();
     if (n > maxLength) this.fail(`${n} bytes exceed the limit of ${maxLength}`);
     const at = this.advance(n);
-    return this.buf.slice(at, at + n);
+    const a = this.arena;
+    // the copies of one decode never add up to more than its input, so the arena never overflows
+    a.buffer ??= new ArrayBuffer(a.size);
+    const out = new Uint8Array(a.buffer, a.used, n);
+    out.set(this.buf.subarray(at, at + n));
+    a.used += n;
+    return out;
   }
 
   string(maxLength = Number.MAX_SAFE_INTEGER): string {
@@ -414,6 +431,6 @@ export class ProtoReader {
     this.expect(WireType.Bytes);
     const n = this.length();
     const at = this.advance(n);
-    return decode(new ProtoReader(this.buf.subarray(at, at + n), `${this.path}.${name}`));
+    return decode(new ProtoReader(this.buf.subarray(at, at + n), `${this.path}.${name}`, this.arena));
   }
 }

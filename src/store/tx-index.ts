@@ -39,7 +39,7 @@
 // conditions are event conditions that one event of the tx must satisfy together (see
 // event-index.ts). Results are ordered by height, then index; total is counted before paging.
 import type { ExecTxResult, TxResultRecord } from '../codec/index.js';
-import { encodeTxResultRecords, readTxResultRecordAt } from '../codec/index.js';
+import { ByteSlab, encodeTxResultRecords, readTxResultRecordAt } from '../codec/index.js';
 import { bytesEqual, compareBytes } from '../crypto/index.js';
 import { txHash } from '../types/block.js';
 import { conditionMatchesValue, parseQuery, type Condition, type Query } from '../query/index.js';
@@ -94,14 +94,15 @@ const MAX_CACHED_KEYS = 1024;
 const eventKeyPrefixes = new Map<string, Uint8Array>();
 
 /** "TE:" key value height(8), in one allocation past the cached key prefix (two lists per tx). */
-function eventKey(key: string, value: string, height: number): Uint8Array {
+function eventKey(key: string, value: string, height: number, slab: ByteSlab): Uint8Array {
   let prefix = eventKeyPrefixes.get(key);
   if (!prefix) {
     if (eventKeyPrefixes.size >= MAX_CACHED_KEYS) eventKeyPrefixes.clear();
     eventKeyPrefixes.set(key, (prefix = concatBytes(EVENT, keyString(key))));
   }
-  const v = keyString(value);
-  const out = new Uint8Array(prefix.length + v.length + 8);
+  // in the block's slab: they live until its batch is written (see codec/slab.ts)
+  const v = keyString(value, (n) => slab.alloc(n));
+  const out = slab.alloc(prefix.length + v.length + 8);
   out.set(prefix, 0);
   out.set(v, prefix.length);
   out.set(u64(height), prefix.length + v.length);
@@ -196,6 +197,7 @@ class ListEdit {
 
 /** The lists one indexBlock call touches, by height, then attribute key and value. */
 class ListEdits {
+  readonly slab = new ByteSlab();
   private readonly heights = new Map<number, { txs: ListEdit; events: Map<string, Map<string, ListEdit>> }>();
 
   private at(height: number): { txs: ListEdit; events: Map<string, Map<string, ListEdit>> } {
@@ -213,7 +215,7 @@ class ListEdits {
     let byValue = events.get(key);
     if (!byValue) events.set(key, (byValue = new Map()));
     let e = byValue.get(value);
-    if (!e) byValue.set(value, (e = new ListEdit(eventKey(key, value, height), height, EVENT_RECORD)));
+    if (!e) byValue.set(value, (e = new ListEdit(eventKey(key, value, height, this.slab), height, EVENT_RECORD)));
     return e;
   }
 

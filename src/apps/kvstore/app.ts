@@ -7,6 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ClassicLevel, type Snapshot as LevelSnapshot } from 'classic-level';
 import type { Event, ExecTxResult } from '../../codec/index.js';
+import { packSmall } from '../../codec/index.js';
 import { addressOf, bytesEqual, sha256 } from '../../crypto/index.js';
 import {
   AbciError,
@@ -465,11 +466,14 @@ export class KVStoreApp extends BaseApplication {
     const p = this.pending;
     if (p === null) throw new AbciError('commit', 'commit without a finalized block', { lastCommitted: this.committed.height });
     const next: CommittedState = { height: p.height, entries: p.work.entries, ltHash: p.work.ltHash };
+    const writes = [...p.work.writes.values()];
+    // the keys in one buffer (see codec/slab.ts), not one each when LevelDB's binding reads them
+    const keys = packSmall(writes.map((w) => dbKey(w.key)));
     const batch = this.db.batch();
-    for (const w of p.work.writes.values()) {
-      if (w.value === null) batch.del(dbKey(w.key));
-      else batch.put(dbKey(w.key), w.value);
-    }
+    writes.forEach((w, i) => {
+      if (w.value === null) batch.del(keys[i]!);
+      else batch.put(keys[i]!, w.value);
+    });
     batch.put(META_KEY, encodeMeta(next));
     await batch.write({ sync: this.syncWrites });
 

@@ -7,6 +7,7 @@
 // The part after 0x01 is the *state key*: the unit of the app hash and of snapshots. Meta is
 // written in the same batch as the block's writes, so height, hash and data never disagree.
 import type { ClassicLevel } from 'classic-level';
+import { ByteSlab, ON_HEAP_MAX, packSmall } from '../../codec/index.js';
 import { LTHASH_BYTES, LtHash16 } from './lthash.js';
 
 export type KVDatabase = ClassicLevel<Uint8Array, Uint8Array>;
@@ -45,13 +46,34 @@ export function plain(b: Uint8Array): Uint8Array {
 
 /** The LtHash element of a state entry: a length-prefixed (state key, value) pair, unambiguous. */
 export function stateElement(stateKey: Uint8Array, value: Uint8Array): Uint8Array {
-  const out = new Uint8Array(8 + stateKey.length + value.length);
-  const dv = new DataView(out.buffer);
-  dv.setUint32(0, stateKey.length);
+  return writeElement(new Uint8Array(8 + stateKey.length + value.length), stateKey, value);
+}
+
+function writeU32(out: Uint8Array, off: number, n: number): void {
+  out[off] = n >>> 24;
+  out[off + 1] = (n >>> 16) & 0xff;
+  out[off + 2] = (n >>> 8) & 0xff;
+  out[off + 3] = n & 0xff;
+}
+
+function writeElement(out: Uint8Array, stateKey: Uint8Array, value: Uint8Array): Uint8Array {
+  writeU32(out, 0, stateKey.length);
   out.set(stateKey, 4);
-  dv.setUint32(4 + stateKey.length, value.length);
+  writeU32(out, 4 + stateKey.length, value.length);
   out.set(value, 8 + stateKey.length);
   return out;
+}
+
+let scratch = new Uint8Array(new ArrayBuffer(1024));
+
+/**
+ * stateElement in a buffer that the next call reuses, for an element hashed at once: a write
+ * hashes one or two elements, and a fresh buffer each was a malloc, a sweep and a free apiece.
+ */
+function scratchElement(stateKey: Uint8Array, value: Uint8Array): Uint8Array {
+  const n = 8 + stateKey.length + value.length;
+  if (n > scratch.length) scratch = new Uint8Array(new ArrayBuffer(Math.max(n, 2 * scratch.length)));
+  return writeElement(scratch.subarray(0, n), stateKey, value);
 }
 
 export interface CommittedState {
@@ -101,6 +123,7 @@ export class WorkingState {
   readonly writes = new Map<string, StagedWrite>();
   /** Committed values already read: the database does not change while a block executes. */
   private readonly reads = new Map<string, Uint8Array | null>();
+  private readonly slab = new ByteSlab();
 
   constructor(
     private readonly db: KVDatabase,
@@ -145,7 +168,7 @@ export class WorkingState {
       return !this.writes.has(k) && !this.reads.has(k);
     });
     if (missing.length === 0) return;
-    const values = await this.db.getMany(missing.map(dbKey));
+    const values = await this.db.getMany(packSmall(missing.map(dbKey)));
     missing.forEach((key, i) => {
       const v = values[i];
       this.reads.set(mapKey(key), v === undefined ? null : plain(v));
@@ -172,19 +195,22 @@ export class WorkingState {
 
   private write(k: string, stateKey: Uint8Array, old: Uint8Array | null, value: Uint8Array | null): void {
     if (old !== null) {
-      this.ltHash.remove(stateElement(stateKey, old));
+      this.ltHash.remove(scratchElement(stateKey, old));
       this.entries--;
     }
     if (value !== null) {
-      this.ltHash.add(stateElement(stateKey, value));
+      this.ltHash.add(scratchElement(stateKey, value));
       this.entries++;
     }
-    // copies: a tx's bytes belong to the caller, who may reuse the buffer
-    this.writes.set(k, { key: stateKey.slice(), value: value === null ? null : value.slice() });
+    // copies: a tx's bytes belong to the caller, who may reuse the buffer (into the block's slab:
+    // they live until its commit)
+    this.writes.set(k, { key: this.slab.copy(stateKey), value: value === null ? null : this.slab.copy(value) });
   }
 }
 
 /** A one-to-one string form of bytes, for Map keys. */
 function mapKey(b: Uint8Array): string {
+  // read in place: `b.buffer` would first move a small (on-heap) array into a buffer of its own
+  if (b.length <= ON_HEAP_MAX) return String.fromCharCode(...b);
   return Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1');
 }
