@@ -25,6 +25,7 @@ import {
 } from './model.js';
 import { ZERO_BLOCK_ID, ZERO_TIME } from './messages.js';
 import type { BlockMeta } from './storage.js';
+import { ON_HEAP_MAX } from './slab.js';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
@@ -35,8 +36,17 @@ export const PRIVKEY_ED25519_TYPE = 'tendermint/PrivKeyEd25519';
 
 // ---- scalars ------------------------------------------------------------------------------
 
+/**
+ * A Buffer over `b`'s bytes for encoding to text. A small array is copied into node's Buffer pool
+ * rather than viewed: `b.buffer` would first move it out of V8's heap into a malloc'd buffer of
+ * its own (codec/slab.ts); a hash to hex measured 1.4 µs of CPU that way, 0.5 µs this way.
+ */
+function textSource(b: Uint8Array): Buffer {
+  return b.length <= ON_HEAP_MAX ? Buffer.from(b) : Buffer.from(b.buffer, b.byteOffset, b.length);
+}
+
 export function toHex(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex').toUpperCase();
+  return textSource(b).toString('hex').toUpperCase();
 }
 
 export function fromHex(s: string, path = 'hex'): Uint8Array {
@@ -45,7 +55,7 @@ export function fromHex(s: string, path = 'hex'): Uint8Array {
 }
 
 export function toBase64(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.length).toString('base64');
+  return textSource(b).toString('base64');
 }
 
 export function fromBase64(s: string, path = 'base64'): Uint8Array {

@@ -29,6 +29,7 @@ import {
   type Vote,
 } from './model.js';
 import { ProtoReader, ProtoWriter } from './proto.js';
+import { ByteSlab } from './slab.js';
 
 const EMPTY: Uint8Array = new Uint8Array(0);
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
@@ -784,6 +785,8 @@ export function readEvent(r: ProtoReader): Event {
 // A block's results are encoded for the stored FinalizeBlock response and again for every tx
 // index record; results are immutable, so the second encoding is a lookup.
 const encodedResults = new WeakMap<ExecTxResult, Uint8Array>();
+// a block's results are encoded together and dropped together: one buffer for many (codec/slab.ts)
+const resultBytes = new ByteSlab();
 
 export function encodeExecTxResult(t: ExecTxResult): Uint8Array {
   let bytes = encodedResults.get(t);
@@ -800,7 +803,7 @@ function encodeExecTxResultUncached(t: ExecTxResult): Uint8Array {
     .int64(5, t.gasWanted)
     .int64(6, t.gasUsed);
   for (const e of t.events) writeEvent(w, 7, e);
-  return w.string(8, t.codespace).finish();
+  return w.string(8, t.codespace).finish(resultBytes);
 }
 
 export function readExecTxResult(r: ProtoReader): ExecTxResult {

@@ -3,6 +3,7 @@
 // non-nullable submessages), int64s must be bigint, and decoding of untrusted bytes must fail
 // with a DecodeError naming the field — never a crash or an allocation beyond the input's size.
 import { DecodeError } from './errors.js';
+import type { ByteSlab } from './slab.js';
 
 export const enum WireType {
   Varint = 0,
@@ -216,9 +217,12 @@ export class ProtoWriter {
     return this.raw(v);
   }
 
-  /** The encoded bytes (a copy). The writer is then empty; its scratch buffer goes back to the pool. */
-  finish(): Uint8Array {
-    const out = this.buf.slice(0, this.len);
+  /**
+   * The encoded bytes (a copy, in `slab` if given: see codec/slab.ts). The writer is then empty;
+   * its scratch buffer goes back to the pool.
+   */
+  finish(slab?: ByteSlab): Uint8Array {
+    const out = slab ? slab.copy(this.buf.subarray(0, this.len)) : this.buf.slice(0, this.len);
     if (this.buf.length <= MAX_POOLED_BYTES && scratch.length < MAX_POOLED && this.buf !== NO_BUFFER) scratch.push(this.buf);
     this.buf = NO_BUFFER;
     this.len = 0;

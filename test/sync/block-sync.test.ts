@@ -168,6 +168,9 @@ describe('BlockSync with fake peers over a real chain', () => {
     await until('consensus started', () => engine.running);
     // waitForHeight resolves for heights block sync applied before consensus started
     await engine.waitForHeight(engine.chainState.lastBlockHeight);
+    // start() reads the seen commit and the WAL before it enters its first height (running is
+    // true from the call on): on a busy machine this line can come first
+    await until('consensus to enter its first height', () => engine.height > 0);
     const firstStart = engine.chainState.lastBlockHeight;
     expect(firstStart).toBeGreaterThanOrEqual(9);
     expect(engine.height).toBe(firstStart + 1);
