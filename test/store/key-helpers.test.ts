@@ -1,22 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { keyString, readKeyString, readU32, readU64, u32, u64 } from '../../src/store/db.js';
-
-// a seeded generator (mulberry32), so a failure names the values it saw
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../helpers/prng.js';
 
 describe('store key helpers', () => {
   it('readU32 / readU64 read big-endian values written by u32 / u64, at any offset, as DataView does', () => {
     const seed = 20261206;
-    const next = rng(seed);
+    const next = prng(seed);
     for (let i = 0; i < 500; i++) {
       const n32 = Math.floor(next() * 0x100000000);
       const n64 = Math.floor(next() * Number.MAX_SAFE_INTEGER);
