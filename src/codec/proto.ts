@@ -245,7 +245,12 @@ export function uvarintBytes(n: number): Uint8Array {
   return Uint8Array.from(out);
 }
 
-/** Where one decode's bytes fields are copied: allocated at the first, sized to the whole input. */
+const ARENA_CHUNK = 8 * 1024;
+
+/**
+ * Where one decode's bytes fields are copied: chunks of ARENA_CHUNK bytes (or of the input's size,
+ * if smaller), allocated as needed; a field larger than a chunk gets a buffer of its own size.
+ */
 interface Arena {
   buffer: ArrayBuffer | undefined;
   used: number;
@@ -404,17 +409,22 @@ export class ProtoReader {
   }
 
   /**
-   * Bytes, copied out (the result never aliases a caller's buffer) into the decode's arena: one
-   * buffer for every bytes field of the outermost message (see codec/slab.ts).
+   * Bytes, copied out (the result never aliases a caller's buffer) into the decode's arena: a
+   * buffer shared by many bytes fields of the outermost message (see codec/slab.ts).
    */
   bytes(maxLength = Number.MAX_SAFE_INTEGER): Uint8Array {
     this.expect(WireType.Bytes);
     const n = this.length();
     if (n > maxLength) this.fail(`${n} bytes exceed the limit of ${maxLength}`);
     const at = this.advance(n);
+    if (n === 0) return new Uint8Array(0);
     const a = this.arena;
-    // the copies of one decode never add up to more than its input, so the arena never overflows
-    a.buffer ??= new ArrayBuffer(a.size);
+    if (a.buffer === undefined || a.used + n > a.buffer.byteLength) {
+      // chunks, not one buffer the size of the input: a decode that reads one record of a large
+      // value (readTxResultRecordAt) must not allocate, and keep alive, the whole value's size
+      a.buffer = new ArrayBuffer(Math.max(n, Math.min(ARENA_CHUNK, a.size)));
+      a.used = 0;
+    }
     const out = new Uint8Array(a.buffer, a.used, n);
     out.set(this.buf.subarray(at, at + n));
     a.used += n;

@@ -69,4 +69,27 @@ describe('ProtoReader.bytes', () => {
     encoded.fill(0);
     expect(got[1]![99]).toBe(7);
   });
+
+  it('allocates in chunks: one small field of a large input does not take a buffer of the input\'s size', () => {
+    const w = new ProtoWriter();
+    for (let i = 0; i < 400; i++) w.bytes(1, bytes(100, i % 256));
+    const encoded = w.finish();
+    expect(encoded.length).toBeGreaterThan(40_000);
+    const first = new ProtoReader(encoded, 'test');
+    first.next();
+    const one = first.bytes();
+    expect(one.buffer.byteLength).toBeLessThanOrEqual(8 * 1024);
+    // all 400 fields: copied, in more than one buffer but far fewer than 400
+    const r = new ProtoReader(encoded, 'test');
+    const all: Uint8Array[] = [];
+    for (let f = r.next(); f !== 0; f = r.next()) all.push(r.bytes());
+    expect(all.map((a) => a[0])).toEqual(Array.from({ length: 400 }, (_, i) => i % 256));
+    const buffers = new Set(all.map((a) => a.buffer)).size;
+    expect(buffers).toBeGreaterThan(1);
+    expect(buffers).toBeLessThanOrEqual(Math.ceil(40_000 / (8 * 1024)) + 1);
+    // an empty field (a repeated element is written even when empty) takes no chunk
+    const empty = new ProtoReader(new ProtoWriter().repeatedElement(1, new Uint8Array(0)).finish(), 'test');
+    expect(empty.next()).toBe(1);
+    expect(empty.bytes().buffer.byteLength).toBe(0);
+  });
 });
