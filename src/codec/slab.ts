@@ -6,7 +6,7 @@
 // swept by the GC and freed. Counted with uprobes on V8's BackingStore::Allocate at 1024 clients:
 // ~21 per tx on every validator, and with malloc, free and the sweeper ~20 % of a validator's
 // CPU (perf). A view into a shared buffer costs a JS object and nothing native; the shared buffer
-// lives as long as any of its views, so one slab should hold arrays that die together.
+// lives while one of its views does, so one slab should hold arrays that die together.
 
 /** The largest typed array V8 allocates inside its heap (V8_TYPED_ARRAY_MAX_SIZE_IN_HEAP). */
 export const ON_HEAP_MAX = 64;
@@ -29,6 +29,14 @@ export function packSmall(arrays: readonly Uint8Array[]): Uint8Array[] {
     off += a.length;
     return v;
   });
+}
+
+/** Writes `n` (a uint32) big-endian at `off`, in place: a DataView would need `out.buffer`. */
+export function writeU32(out: Uint8Array, off: number, n: number): void {
+  out[off] = n >>> 24;
+  out[off + 1] = (n >>> 16) & 0xff;
+  out[off + 2] = (n >>> 8) & 0xff;
+  out[off + 3] = n & 0xff;
 }
 
 /** Hands out views into chunks of `chunkBytes`; an array larger than a quarter chunk gets its own buffer. */

@@ -2,7 +2,7 @@
 // with the component, writers serialised, stored bytes decoded into StoreError('corrupt') on
 // failure, and binary key helpers (heights big-endian, so key order is height order).
 import { ClassicLevel } from 'classic-level';
-import { DecodeError, decodeWith, packSmall, type ProtoReader } from '../codec/index.js';
+import { DecodeError, decodeWith, packSmall, writeU32, type ProtoReader } from '../codec/index.js';
 import { StoreError } from './errors.js';
 
 export type LevelDb = ClassicLevel<Uint8Array, Uint8Array>;
@@ -209,8 +209,7 @@ export function keyString(s: string, alloc: (n: number) => Uint8Array = newBytes
   // most attribute keys and values are short ASCII: written directly, without Buffer's machinery
   if (s.length < 256) {
     const out = alloc(4 + s.length);
-    out[0] = out[1] = out[2] = 0;
-    out[3] = s.length;
+    writeU32(out, 0, s.length);
     let i = 0;
     for (; i < s.length; i++) {
       const c = s.charCodeAt(i);
@@ -221,10 +220,7 @@ export function keyString(s: string, alloc: (n: number) => Uint8Array = newBytes
   }
   const n = Buffer.byteLength(s, 'utf8');
   const out = alloc(4 + n);
-  out[0] = n >>> 24;
-  out[1] = (n >>> 16) & 0xff;
-  out[2] = (n >>> 8) & 0xff;
-  out[3] = n & 0xff;
+  writeU32(out, 0, n);
   Buffer.from(out.buffer, out.byteOffset + 4, n).write(s, 'utf8');
   return out;
 }

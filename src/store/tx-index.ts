@@ -39,7 +39,7 @@
 // conditions are event conditions that one event of the tx must satisfy together (see
 // event-index.ts). Results are ordered by height, then index; total is counted before paging.
 import type { ExecTxResult, TxResultRecord } from '../codec/index.js';
-import { ByteSlab, encodeTxResultRecords, readTxResultRecordAt } from '../codec/index.js';
+import { ByteSlab, encodeTxResultRecords, readTxResultRecordAt, writeU32 } from '../codec/index.js';
 import { bytesEqual, compareBytes } from '../crypto/index.js';
 import { txHash } from '../types/block.js';
 import { conditionMatchesValue, parseQuery, type Condition, type Query } from '../query/index.js';
@@ -107,13 +107,6 @@ function eventKey(key: string, value: string, height: number, slab: ByteSlab): U
   out.set(v, prefix.length);
   out.set(u64(height), prefix.length + v.length);
   return out;
-}
-
-function writeU32(out: Uint8Array, off: number, n: number): void {
-  out[off] = n >>> 24;
-  out[off + 1] = (n >>> 16) & 0xff;
-  out[off + 2] = (n >>> 8) & 0xff;
-  out[off + 3] = n & 0xff;
 }
 
 /** The hash of tx `index` in a "TH:" list (records sorted by index), or undefined. */

@@ -31,8 +31,13 @@ function laneBytes(element: Uint8Array): string {
 export function laneHash(element: Uint8Array): Uint16Array {
   const s = laneBytes(element);
   const lanes = new Uint16Array(LTHASH_LANES);
-  for (let i = 0; i < LTHASH_LANES; i++) lanes[i] = s.charCodeAt(2 * i) | (s.charCodeAt(2 * i + 1) << 8);
+  for (let i = 0; i < LTHASH_LANES; i++) lanes[i] = lane(s, i);
   return lanes;
+}
+
+/** Lane `i` of laneBytes' output: two chars, little-endian. */
+function lane(s: string, i: number): number {
+  return s.charCodeAt(2 * i) | (s.charCodeAt(2 * i + 1) << 8);
 }
 
 export class LtHash16 {
@@ -56,15 +61,17 @@ export class LtHash16 {
   }
 
   add(element: Uint8Array): this {
-    const s = laneBytes(element);
-    // Uint16Array stores wrap mod 2^16, which is exactly the group operation
-    for (let i = 0; i < LTHASH_LANES; i++) this.lanes[i] = this.lanes[i]! + (s.charCodeAt(2 * i) | (s.charCodeAt(2 * i + 1) << 8));
-    return this;
+    return this.step(element, 1);
   }
 
   remove(element: Uint8Array): this {
+    return this.step(element, -1);
+  }
+
+  private step(element: Uint8Array, sign: 1 | -1): this {
     const s = laneBytes(element);
-    for (let i = 0; i < LTHASH_LANES; i++) this.lanes[i] = this.lanes[i]! - (s.charCodeAt(2 * i) | (s.charCodeAt(2 * i + 1) << 8));
+    // Uint16Array stores wrap mod 2^16, which is exactly the group operation
+    for (let i = 0; i < LTHASH_LANES; i++) this.lanes[i] = this.lanes[i]! + sign * lane(s, i);
     return this;
   }
 

@@ -7,7 +7,7 @@
 // The part after 0x01 is the *state key*: the unit of the app hash and of snapshots. Meta is
 // written in the same batch as the block's writes, so height, hash and data never disagree.
 import type { ClassicLevel } from 'classic-level';
-import { ByteSlab, ON_HEAP_MAX, packSmall } from '../../codec/index.js';
+import { ByteSlab, ON_HEAP_MAX, packSmall, writeU32 } from '../../codec/index.js';
 import { LTHASH_BYTES, LtHash16 } from './lthash.js';
 
 export type KVDatabase = ClassicLevel<Uint8Array, Uint8Array>;
@@ -47,13 +47,6 @@ export function plain(b: Uint8Array): Uint8Array {
 /** The LtHash element of a state entry: a length-prefixed (state key, value) pair, unambiguous. */
 export function stateElement(stateKey: Uint8Array, value: Uint8Array): Uint8Array {
   return writeElement(new Uint8Array(8 + stateKey.length + value.length), stateKey, value);
-}
-
-function writeU32(out: Uint8Array, off: number, n: number): void {
-  out[off] = n >>> 24;
-  out[off + 1] = (n >>> 16) & 0xff;
-  out[off + 2] = (n >>> 8) & 0xff;
-  out[off + 3] = n & 0xff;
 }
 
 function writeElement(out: Uint8Array, stateKey: Uint8Array, value: Uint8Array): Uint8Array {
