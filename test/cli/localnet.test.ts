@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { startTally, type Running } from '../helpers/tally.js';
+import { freeBasePort, until } from '../helpers/testnet.js';
 
 let dir = '';
 const running: Running[] = [];
@@ -43,24 +44,21 @@ function heights(out: string): Map<string, number> {
   return m;
 }
 
-async function until(cond: () => boolean, what: string, r: Running): Promise<void> {
-  const end = Date.now() + 60_000;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${r.output().slice(-4000)}`);
-    await new Promise((res) => setTimeout(res, 100));
-  }
-}
+// each wait ends, with the output, well before the test's own timeout (which would show neither)
+const WAIT_MS = 50_000;
+const tail = (r: Running) => (): string => r.output().slice(-4000);
 
 describe('tally localnet', () => {
   test('runs 4 validators with prefixed logs, stops them all on Ctrl-C, and continues the chain when run again', async () => {
     dir = await mkdtemp(join(tmpdir(), 'tally-localnet-'));
     const out = join(dir, 'net');
-    const base = 48_000 + 10 * Math.floor(Math.random() * 150);
+    // free ports, as the other testnet tests pick them: a random base once collided with a port in use
+    const base = await freeBasePort(4, 48_000);
     const args = ['localnet', '--output', out, '--base-port', String(base), '--timeout-commit', '50ms'];
 
     const first = startTally(args);
     running.push(first);
-    await until(() => [...heights(first.output()).values()].filter((h) => h >= 3).length === 4, 'all four nodes to commit height 3', first);
+    await until('all four nodes to commit height 3', () => [...heights(first.output()).values()].filter((h) => h >= 3).length === 4, WAIT_MS, tail(first));
     const rpcPorts = (JSON.parse(readFileSync(join(out, 'testnet.json'), 'utf8')) as { nodes: { rpc: string }[] }).nodes.map((n) => Number(new URL(n.rpc).port));
     expect(rpcPorts).toHaveLength(4);
     expect(await interrupt(first)).toBe(0);
@@ -71,8 +69,8 @@ describe('tally localnet', () => {
 
     const second = startTally(args);
     running.push(second);
-    await until(() => [...heights(second.output()).values()].filter((h) => h > reached + 1).length === 4, `all four nodes past height ${reached + 1}`, second);
+    await until(`all four nodes past height ${reached + 1}`, () => [...heights(second.output()).values()].filter((h) => h > reached + 1).length === 4, WAIT_MS, tail(second));
     expect(second.output()).not.toContain('Successfully initialized'); // reused, not re-created
     expect(await interrupt(second)).toBe(0);
-  });
+  }, 150_000);
 });
