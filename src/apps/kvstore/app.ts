@@ -67,6 +67,7 @@ import {
   KVStoreError,
   META_KEY,
   NS_VALIDATOR,
+  ReadAhead,
   STATE_RANGE,
   WorkingState,
   dbKey,
@@ -79,7 +80,7 @@ import {
   type CommittedState,
   type KVDatabase,
 } from './state.js';
-import { ED25519_PUBKEY_SIZE, KVStoreCode, MAX_VOTING_POWER, parseTx } from './tx.js';
+import { ED25519_PUBKEY_SIZE, KVStoreCode, MAX_VOTING_POWER, parseTx, type ParsedTx } from './tx.js';
 
 /** ResponseInfo.version, as CometBFT's kvstore reports it (the ABCI version it speaks). */
 export const KVSTORE_VERSION = '2.0.0';
@@ -166,6 +167,8 @@ export class KVStoreApp extends BaseApplication {
   private initialHeight = 1;
   private pending: PendingBlock | null = null;
   private restore: Restore | null = null;
+  /** Committed values of proposed blocks' keys, read while the votes run (see ReadAhead). */
+  private readAhead: ReadAhead | null = null;
   /** address (hex) → pubkey of every validator in committed state, to find misbehaving ones. */
   private readonly validatorsByAddress = new Map<string, Uint8Array>();
   private snapshotTask: Promise<void> | null = null;
@@ -240,6 +243,7 @@ export class KVStoreApp extends BaseApplication {
   }
 
   private async load(): Promise<void> {
+    this.dropReadAhead();
     const meta = await this.db.get(META_KEY);
     if (meta === undefined) {
       // No commit yet, so any state entries are the remains of an interrupted restore.
@@ -389,14 +393,34 @@ export class KVStoreApp extends BaseApplication {
   /** Drops malformed txs (as CometBFT's kvstore does), then keeps what fits in maxTxBytes. */
   override async prepareProposal(req: RequestPrepareProposal): Promise<ResponsePrepareProposal> {
     this.assertUsable('prepareProposal');
-    return { txs: takeTxsUpTo(req.txs.filter((tx) => parseTx(tx).ok), req.maxTxBytes) };
+    const parsed = req.txs.map(parseTx);
+    const txs = takeTxsUpTo(req.txs.filter((_, i) => parsed[i]!.ok), req.maxTxBytes);
+    this.startReadAhead(parsed.filter((p) => p.ok).slice(0, txs.length));
+    return { txs };
   }
 
   /** A block with a malformed tx is rejected: an honest proposer never includes one. */
   override async processProposal(req: RequestProcessProposal): Promise<ResponseProcessProposal> {
     this.assertUsable('processProposal');
-    const ok = req.txs.every((tx) => parseTx(tx).ok);
+    const parsed = req.txs.map(parseTx);
+    const ok = parsed.every((p) => p.ok);
+    if (ok) this.startReadAhead(parsed);
     return { status: ok ? ProcessProposalStatus.Accept : ProcessProposalStatus.Reject };
+  }
+
+  /** Starts reading the committed values a block of these txs would change (not awaited). */
+  private startReadAhead(parsed: readonly ParsedTx[]): void {
+    if (this.restore !== null || this.closed) return;
+    if (this.readAhead === null || this.readAhead.height !== this.committed.height) {
+      this.readAhead?.drop();
+      this.readAhead = new ReadAhead(this.db, this.committed.height);
+    }
+    this.readAhead.start(parsed.flatMap((p) => (p.ok && p.tx.kind === 'set' ? [kvStateKey(p.tx.key)] : [])));
+  }
+
+  private dropReadAhead(): void {
+    this.readAhead?.drop();
+    this.readAhead = null;
   }
 
   /**
@@ -427,6 +451,7 @@ export class KVStoreApp extends BaseApplication {
     }
 
     const parsed = req.txs.map(parseTx);
+    if (this.readAhead?.height === this.committed.height) await this.readAhead.into(work);
     await work.prefetch(parsed.flatMap((p) => (p.ok && p.tx.kind === 'set' ? [kvStateKey(p.tx.key)] : [])));
     const txResults: ExecTxResult[] = [];
     for (const [i, p] of parsed.entries()) {
@@ -466,6 +491,8 @@ export class KVStoreApp extends BaseApplication {
     const p = this.pending;
     if (p === null) throw new AbciError('commit', 'commit without a finalized block', { lastCommitted: this.committed.height });
     const next: CommittedState = { height: p.height, entries: p.work.entries, ltHash: p.work.ltHash };
+    // values read ahead from now on could be of either version
+    this.dropReadAhead();
     const writes = [...p.work.writes.values()];
     // the keys in one buffer (see codec/slab.ts), not one each when LevelDB's binding reads them
     const keys = packSmall(writes.map((w) => dbKey(w.key)));
@@ -559,6 +586,7 @@ export class KVStoreApp extends BaseApplication {
       return { result: OfferSnapshotResult.Reject };
     }
     // a new offer replaces any restore in progress
+    this.dropReadAhead();
     await this.wipeRestore();
     this.restore = {
       snapshot: { ...s, hash: s.hash.slice(), metadata: s.metadata.slice() },

@@ -281,3 +281,60 @@ describe('kvstore: determinism and the multiset property', () => {
     );
   });
 });
+
+describe("kvstore: a proposal's keys read ahead", () => {
+  const proposal = (height: number, txs: (string | Uint8Array)[]) => {
+    const f = finalizeReq(height, txs.map((t) => (typeof t === 'string' ? enc(t) : t)));
+    return { txs: f.txs, proposedLastCommit: f.decidedLastCommit, misbehavior: [], hash: f.hash, height, time: f.time, nextValidatorsHash: f.nextValidatorsHash, proposerAddress: f.proposerAddress };
+  };
+
+  test('blocks processed or prepared first give the results of blocks executed cold, even when the next proposal arrives before the commit', async () => {
+    await fc.assert(
+      fc.asyncProperty(blocksArb, fc.array(fc.constantFrom('process', 'prepare', 'early', 'none'), { minLength: 5, maxLength: 5 }), async (blocks, modes) => {
+        const warm = await scratch.open();
+        const cold = await scratch.open();
+        for (const [i, txs] of blocks.entries()) {
+          const height = warm.height + 1;
+          const mode = modes[i]!;
+          if (mode === 'process' || mode === 'early') await warm.processProposal(proposal(height, txs));
+          if (mode === 'prepare') await warm.prepareProposal({ ...proposal(height, txs), maxTxBytes: 1 << 20, localLastCommit: { round: 0, votes: [] } });
+          const ra = await warm.finalizeBlock(finalizeReq(height, txs.map((t) => (typeof t === 'string' ? enc(t) : t))));
+          // the next block's keys read while this one is not committed yet: values of the old state
+          const next = blocks[i + 1];
+          if (mode === 'early' && next) await warm.processProposal(proposal(height + 1, next));
+          await warm.commit();
+          const rb = await runBlock(cold, txs);
+          expect(hex(ra.appHash)).toBe(hex(rb.appHash));
+          expect(ra.txResults).toEqual(rb.txResults);
+        }
+        expect(hex(await warm.recomputeAppHash())).toBe(hex(warm.appHash));
+        await scratch.cleanup();
+      }),
+      { seed: SEED + 2, numRuns: 40 },
+    );
+  });
+
+  test('a processed proposal is executed without reading the database again', async () => {
+    const db = new ClassicLevel<Uint8Array, Uint8Array>(join(scratch.dir(), 'db'), { keyEncoding: 'view', valueEncoding: 'view' });
+    const app = await scratch.open({ db });
+    await runBlock(app, ['a=1', 'b=2']);
+    await app.processProposal(proposal(2, ['a=3', 'c=4']));
+    let reads = 0;
+    const getMany = db.getMany.bind(db);
+    db.getMany = ((...args: Parameters<typeof getMany>) => {
+      reads++;
+      return getMany(...args);
+    }) as typeof db.getMany;
+    const r = await app.finalizeBlock(finalizeReq(2, [enc('a=3'), enc('c=4')]));
+    expect(reads).toBe(0);
+    await app.commit();
+    expect(dec((await q(app, 'a')).value)).toBe('3');
+    // the next height's block reads again: what was read ahead belonged to height 1's state
+    const cold = await scratch.open();
+    await runBlock(cold, ['a=1', 'b=2']);
+    expect(hex((await runBlock(cold, ['a=3', 'c=4'])).appHash)).toBe(hex(r.appHash));
+    await app.finalizeBlock(finalizeReq(3, [enc('a=5')]));
+    expect(reads).toBe(1);
+    await db.close();
+  });
+});
