@@ -82,6 +82,9 @@ import {
 } from './state.js';
 import { ED25519_PUBKEY_SIZE, KVStoreCode, MAX_VOTING_POWER, parseTx, type ParsedTx } from './tx.js';
 
+/** Every valid tx's CheckTx answer, shared: responses are read-only (one object less per tx and recheck). */
+const CHECK_TX_OK: ResponseCheckTx = Object.freeze(checkTxResponse({ code: KVStoreCode.OK, gasWanted: 1n }));
+
 /** ResponseInfo.version, as CometBFT's kvstore reports it (the ABCI version it speaks). */
 export const KVSTORE_VERSION = '2.0.0';
 export const KVSTORE_APP_VERSION = 1n;
@@ -363,7 +366,7 @@ export class KVStoreApp extends BaseApplication {
     this.assertUsable('checkTx');
     const p = parseTx(req.tx);
     if (!p.ok) return checkTxResponse({ code: KVStoreCode.InvalidTxFormat, log: p.log });
-    return checkTxResponse({ code: KVStoreCode.OK, gasWanted: 1n });
+    return CHECK_TX_OK;
   }
 
   // -------------------------------------------------------------------------------------------

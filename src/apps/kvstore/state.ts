@@ -270,7 +270,8 @@ export class ReadAhead {
 
 /** A one-to-one string form of bytes, for Map keys. */
 function mapKey(b: Uint8Array): string {
-  // read in place: `b.buffer` would first move a small (on-heap) array into a buffer of its own
-  if (b.length <= ON_HEAP_MAX) return String.fromCharCode(...b);
+  // read in place: `b.buffer` would first move a small (on-heap) array into a buffer of its own.
+  // apply, not a spread: a spread walks the iterator protocol (an object per byte; 3x the time)
+  if (b.length <= ON_HEAP_MAX) return String.fromCharCode.apply(null, b as unknown as number[]);
   return Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1');
 }
