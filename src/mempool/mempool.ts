@@ -64,9 +64,22 @@ interface Entry {
   /** From the first CheckTx, as in CometBFT (a recheck does not change it). */
   readonly gasWanted: bigint;
   /** Peers it came from; null until one is known (most txs have at most one sender). */
-  senders: Set<string> | null;
+  senders: Senders;
   /** Checked against the state after the last committed block (false while waiting for recheck). */
   verified: boolean;
+}
+
+/**
+ * The peers a tx came from: one (a string, the common case: no Set allocated per tx), several,
+ * or none known yet.
+ */
+type Senders = string | Set<string> | null;
+
+function withSender(senders: Senders, peer: string): Senders {
+  if (senders === null || senders === peer) return peer;
+  if (typeof senders === 'string') return new Set([senders, peer]);
+  senders.add(peer);
+  return senders;
 }
 
 interface RecheckRun {
@@ -107,7 +120,7 @@ export class Mempool {
    * The tx whose CheckTx is in flight (one at a time, behind the gate), with the peers that sent it
    * meanwhile: their copies are refused as duplicates, but they must not be sent it back either.
    */
-  private checking: { readonly key: string; senders: Set<string> | null } | null = null;
+  private checking: { readonly key: string; senders: Senders } | null = null;
   private readonly listeners = new Set<() => void>();
   /** One notification per height, like CometBFT's txsAvailable channel. */
   private notified = false;
@@ -186,7 +199,7 @@ export class Mempool {
     if (!this.cache.push(key) || inPool) throw this.duplicate(key, sender);
 
     let res: ResponseCheckTx;
-    const checking = (this.checking = { key, senders: sender === undefined ? null : new Set([sender]) });
+    const checking = (this.checking = { key, senders: sender ?? null });
     try {
       res = await this.app.checkTx({ tx, type: CheckTxType.New });
     } catch (e) {
@@ -240,7 +253,7 @@ export class Mempool {
     // pooled ones and the one being checked
     if (sender === undefined) return this.rejected(alreadyInCache(key));
     const entry = this.entries.get(key) ?? (this.checking?.key === key ? this.checking : undefined);
-    if (entry !== undefined) (entry.senders ??= new Set()).add(sender);
+    if (entry !== undefined) entry.senders = withSender(entry.senders, sender);
     return this.rejected(alreadyInCache(key));
   }
 
@@ -476,7 +489,7 @@ export class Mempool {
   /** The peers a pooled tx was received from (empty if unknown or from RPC). */
   senders(hash: TxKey): readonly string[] {
     const senders = this.entries.get(keyOf(hash))?.senders;
-    return senders ? [...senders] : [];
+    return senders === null || senders === undefined ? [] : typeof senders === 'string' ? [senders] : [...senders];
   }
 
   /** Up to `limit` pooled txs in FIFO order (all if absent or negative), for unconfirmed_txs. */
