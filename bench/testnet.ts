@@ -424,7 +424,7 @@ for (const c of sweep) {
       if (args.etcd && MODE === 'commit') etcdRuns.push(runEtcd(c));
     }
     const line = { ...medianRun(runs, 'tx_per_s') };
-    if (REPEAT > 1) Object.assign(line, { runs: REPEAT, tx_per_s_runs: runs.map((r) => r.tx_per_s), latency_p50_ms_runs: runs.map((r) => r.latency_p50_ms) });
+    if (REPEAT > 1) Object.assign(line, { runs: REPEAT, tx_per_s_runs: runs.map((r) => r.tx_per_s), latency_p50_ms_runs: runs.map((r) => r.latency_p50_ms), errors_runs: runs.map((r) => r.errors) });
     if (etcdRuns.length > 0) {
       const etcd = medianRun(etcdRuns, 'etcd_writes_per_s');
       Object.assign(line, etcd, { tally_to_etcd: Math.round(((line.tx_per_s as number) / (etcd.etcd_writes_per_s as number)) * 100) / 100 });
