@@ -488,8 +488,9 @@ export class Mempool {
 
   /** The peers a pooled tx was received from (empty if unknown or from RPC). */
   senders(hash: TxKey): readonly string[] {
-    const senders = this.entries.get(keyOf(hash))?.senders;
-    return senders === null || senders === undefined ? [] : typeof senders === 'string' ? [senders] : [...senders];
+    const senders = this.entries.get(keyOf(hash))?.senders ?? null;
+    if (senders === null) return [];
+    return typeof senders === 'string' ? [senders] : [...senders];
   }
 
   /** Up to `limit` pooled txs in FIFO order (all if absent or negative), for unconfirmed_txs. */

@@ -47,7 +47,7 @@ export function restoreListFile<T>(
   log: Pick<P2PLogger, 'info' | 'warn'>,
   file: string,
   what: string,
-  load: () => Omit<ListFileRead<T>, 'items'> & { readonly items: T[] },
+  load: () => ListFileRead<T>,
   restore: (items: T[]) => number,
 ): void {
   try {

@@ -186,7 +186,9 @@ export function u64(n: number): Uint8Array {
 
 export function u32(n: number): Uint8Array {
   if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new StoreError('invalid_argument', `not a uint32: ${n}`, { value: n });
-  return Uint8Array.of(n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
+  const out = new Uint8Array(4);
+  writeU32(out, 0, n);
+  return out;
 }
 
 // Read byte by byte: a DataView needs `b.buffer`, which first moves a small (on-heap) array into

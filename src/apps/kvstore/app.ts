@@ -85,6 +85,11 @@ import { ED25519_PUBKEY_SIZE, KVStoreCode, MAX_VOTING_POWER, parseTx, type Parse
 /** Every valid tx's CheckTx answer, shared: responses are read-only (one object less per tx and recheck). */
 const CHECK_TX_OK: ResponseCheckTx = Object.freeze(checkTxResponse({ code: KVStoreCode.OK, gasWanted: 1n }));
 
+/** The state keys a block's well-formed `key=value` txs write. */
+function setKeys(parsed: readonly ParsedTx[]): Uint8Array[] {
+  return parsed.flatMap((p) => (p.ok && p.tx.kind === 'set' ? [kvStateKey(p.tx.key)] : []));
+}
+
 /** ResponseInfo.version, as CometBFT's kvstore reports it (the ABCI version it speaks). */
 export const KVSTORE_VERSION = '2.0.0';
 export const KVSTORE_APP_VERSION = 1n;
@@ -418,7 +423,7 @@ export class KVStoreApp extends BaseApplication {
       this.readAhead?.drop();
       this.readAhead = new ReadAhead(this.db, this.committed.height);
     }
-    this.readAhead.start(parsed.flatMap((p) => (p.ok && p.tx.kind === 'set' ? [kvStateKey(p.tx.key)] : [])));
+    this.readAhead.start(setKeys(parsed));
   }
 
   private dropReadAhead(): void {
@@ -455,7 +460,7 @@ export class KVStoreApp extends BaseApplication {
 
     const parsed = req.txs.map(parseTx);
     if (this.readAhead?.height === this.committed.height) await this.readAhead.into(work);
-    await work.prefetch(parsed.flatMap((p) => (p.ok && p.tx.kind === 'set' ? [kvStateKey(p.tx.key)] : [])));
+    await work.prefetch(setKeys(parsed));
     const txResults: ExecTxResult[] = [];
     for (const [i, p] of parsed.entries()) {
       const tx = req.txs[i]!;
