@@ -11,33 +11,36 @@
 // over 200 bits of security for these parameters. Multiplicities count mod 2^16, which is harmless
 // here because the kvstore's state is a set: every key appears in exactly one element. The hash is
 // a commitment, not an authenticated structure: it cannot produce membership proofs.
-import { createHash } from 'node:crypto';
+import { createHash, type BinaryToTextEncoding } from 'node:crypto';
 import { sha256 } from '../../crypto/index.js';
 
 export const LTHASH_LANES = 1024;
 export const LTHASH_BYTES = LTHASH_LANES * 2;
 
-/** An element's 2048 bytes of SHAKE256, as a latin1 ('binary') string: one char per byte. */
-function laneBytes(element: Uint8Array): string {
+// node's digest() takes any Buffer encoding; its typings list only the binary-to-text ones
+const UTF16LE = 'utf16le' as BinaryToTextEncoding;
+
+/**
+ * An element's 2048 bytes of SHAKE256 as a string of 1024 UTF-16 code units: unit i is lane i.
+ * Node's 'utf16le' decoding copies the bytes pairwise, little-endian on any host, and keeps lone
+ * surrogates, so every 16-bit value comes through as it is.
+ */
+function laneUnits(element: Uint8Array): string {
   // a string rather than a Buffer: a Buffer's malloc'd store, swept and freed by the GC, cost
-  // ~1.8 µs of the ~10 per element (all threads, measured here)
-  return createHash('shake256', { outputLength: LTHASH_BYTES }).update(element).digest('binary');
+  // ~1.8 µs of the ~10 per element (all threads, measured here); one code unit per lane rather
+  // than two latin1 chars: 1,024 loads instead of 2,048 plus a shift (step: 8.1 → 6.6 µs here)
+  return createHash('shake256', { outputLength: LTHASH_BYTES }).update(element).digest(UTF16LE);
 }
 
 /**
  * The 1024 lanes an element contributes, read little-endian. SHAKE256 of 2048 bytes dominates
- * the cost (~8 µs per element with node's OpenSSL here).
+ * the cost (~6 µs per element with node's OpenSSL here).
  */
 export function laneHash(element: Uint8Array): Uint16Array {
-  const s = laneBytes(element);
+  const s = laneUnits(element);
   const lanes = new Uint16Array(LTHASH_LANES);
-  for (let i = 0; i < LTHASH_LANES; i++) lanes[i] = lane(s, i);
+  for (let i = 0; i < LTHASH_LANES; i++) lanes[i] = s.charCodeAt(i);
   return lanes;
-}
-
-/** Lane `i` of laneBytes' output: two chars, little-endian. */
-function lane(s: string, i: number): number {
-  return s.charCodeAt(2 * i) | (s.charCodeAt(2 * i + 1) << 8);
 }
 
 export class LtHash16 {
@@ -69,9 +72,9 @@ export class LtHash16 {
   }
 
   private step(element: Uint8Array, sign: 1 | -1): this {
-    const s = laneBytes(element);
+    const s = laneUnits(element);
     // Uint16Array stores wrap mod 2^16, which is exactly the group operation
-    for (let i = 0; i < LTHASH_LANES; i++) this.lanes[i] = this.lanes[i]! + sign * lane(s, i);
+    for (let i = 0; i < LTHASH_LANES; i++) this.lanes[i] = this.lanes[i]! + sign * s.charCodeAt(i);
     return this;
   }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { EMPTY_STATE_HASH, LTHASH_BYTES, LtHash16, laneHash } from '../../../src/apps/kvstore/index.js';
@@ -19,6 +20,26 @@ describe('LtHash16', () => {
     expect(lanes[0]).toBe(h[0]! | (h[1]! << 8));
     // a known prefix of SHAKE256("abc"): 483366601360a8771c68…
     expect(hex(h.subarray(0, 8))).toBe('483366601360a877');
+  });
+
+  test('every lane of every element is its two SHAKE256 bytes, little-endian (surrogate-range values included)', () => {
+    // read independently of laneHash's string decoding: a Buffer digest, byte by byte
+    let surrogates = 0;
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (element) => {
+        const bytes = createHash('shake256', { outputLength: LTHASH_BYTES }).update(element).digest();
+        const lanes = laneHash(element);
+        for (let i = 0; i < lanes.length; i++) {
+          const want = bytes[2 * i]! | (bytes[2 * i + 1]! << 8);
+          if (want >= 0xd800 && want <= 0xdfff) surrogates++;
+          if (lanes[i] !== want) return false;
+        }
+        return true;
+      }),
+      { seed: SEED, numRuns: 300 },
+    );
+    // 1/32 of lanes fall in the UTF-16 surrogate range: the run must have covered them
+    expect(surrogates).toBeGreaterThan(1000);
   });
 
   test('remove undoes add; serialization round-trips', () => {
