@@ -748,7 +748,7 @@ export const SCHEMA: Schema = {
           kind: 'int',
           default: 0,
           min: 0,
-          doc: 'How many blocks to look back to check the existence of the node\'s consensus votes before joining\nconsensus. When non-zero, the node will panic upon restart if the same consensus key was used to\nsign {double_sign_check_height} last blocks. So, validators should stop the state machine, wait\nfor some blocks, and then restart the state machine to avoid panic. 0 disables the check.',
+          doc: 'Before joining consensus, look back this many stored blocks for a precommit signed with this node\'s\nkey that this process did not sign. If there is one, another instance may be signing with the key, and\nthe node refuses to start. A validator restarted with the check on must wait until that many blocks\nhave been committed without it. 0 turns the check off.',
         },
       },
     },

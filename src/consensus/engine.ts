@@ -84,6 +84,13 @@ export interface EngineOptions {
    * then rides in the next block instead of the one after it.
    */
   readonly emptyProposalDelayMs?: number;
+  /**
+   * consensus.double_sign_check_height (0: off). Before it votes, start() looks at the commits
+   * of the last this-many stored blocks for a precommit signed with this node's key that this
+   * process did not make, and refuses to start if it finds one: another instance is, or was
+   * until lately, signing with the key (CometBFT's double-signing risk reduction, ADR 051).
+   */
+  readonly doubleSignCheckHeight?: number;
 }
 
 export interface DecidedBlock {
@@ -167,6 +174,8 @@ export class ConsensusEngine {
   /** True until start(), and again after stop(): inputs are dropped, not queued. */
   private stopped = true;
   private failed = false;
+  /** The highest height this process signed a precommit in (0: none yet); see checkDoubleSignRisk. */
+  private precommittedUpTo = 0;
   private replaying = false;
   /** Blocks of the current height by value id: built by us, or assembled from parts. */
   private blocks = new Map<string, BlockEntry>();
@@ -254,6 +263,12 @@ export class ConsensusEngine {
     this.lastCommit = null;
     this.lastExtendedCommit = null;
     this.resolveWaiters(state.lastBlockHeight);
+    try {
+      await this.checkDoubleSignRisk(state);
+    } catch (e) {
+      this.stopped = true;
+      throw e;
+    }
     if (state.lastBlockHeight > 0) {
       this.lastCommit = (await this.m.blockStore.loadSeenCommit(state.lastBlockHeight)) ?? null;
       this.lastExtendedCommit = (await this.m.blockStore.loadExtendedCommit(state.lastBlockHeight)) ?? null;
@@ -269,6 +284,34 @@ export class ConsensusEngine {
       this.beginHeight(height, !resume);
       if (resume) await this.replay(records.slice(1));
     });
+  }
+
+  /**
+   * See EngineOptions.doubleSignCheckHeight. Heights at or below the last one this process
+   * precommitted in are skipped: a node that fell behind and block-synced starts consensus again
+   * over blocks that carry its own precommits. Both commits of a height are read, the one this
+   * node saw and the canonical one in the next block, since either may hold the other signer's.
+   * (CometBFT reads the seen commits of N - 1 heights; this reads N.)
+   */
+  private async checkDoubleSignRisk(state: State): Promise<void> {
+    const n = this.opts.doubleSignCheckHeight ?? 0;
+    const signer = this.m.signer;
+    if (n <= 0 || signer === null) return;
+    const me = signer.pubKey.address;
+    const last = state.lastBlockHeight;
+    const lowest = Math.max(1, last - n + 1, this.precommittedUpTo + 1);
+    for (let h = last; h >= lowest; h--) {
+      for (const commit of [await this.m.blockStore.loadSeenCommit(h), await this.m.blockStore.loadBlockCommit(h)]) {
+        const index = commit?.signatures.findIndex((sig) => sig.blockIdFlag === BlockIDFlag.Commit && bytesEqual(sig.validatorAddress, me)) ?? -1;
+        if (index < 0) continue;
+        throw new ConsensusError(
+          `double-sign risk: the commit of height ${h} holds a precommit signed with this node's key, which this process did not sign; ` +
+            `another instance may be running with the key. Stop it, or wait until the last ${n} blocks carry no signature of this key, then restart ` +
+            '(consensus.double_sign_check_height = 0 turns the check off)',
+          { height: h, validatorIndex: index, checkedFrom: lowest, checkedTo: last },
+        );
+      }
+    }
   }
 
   /** Safe to call again, and after a fatal error (the WAL is closed either way). */
@@ -855,6 +898,7 @@ export class ConsensusEngine {
       extend,
     ));
     if (!vote) return;
+    if (type === SignedMsgType.Precommit) this.precommittedUpTo = Math.max(this.precommittedUpTo, height);
     // not synced: the inputs that led here are (above); if this record is lost, replaying them
     // asks the signer again, which returns this same signature
     if (!this.replaying) this.wal?.append(encodeWalRecord({ kind: 'vote', vote }), false);

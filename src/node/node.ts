@@ -213,6 +213,7 @@ export class TallyNode {
         createEmptyBlocks: c.createEmptyBlocks,
         emptyBlocksIntervalMs: c.createEmptyBlocksIntervalMs,
         emptyProposalDelayMs: c.emptyProposalDelayMs,
+        doubleSignCheckHeight: c.doubleSignCheckHeight,
       },
       {
         executor,

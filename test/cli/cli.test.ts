@@ -166,6 +166,20 @@ describe.concurrent('tally CLI', () => {
     for (const f of HOME_FILES) expect(existsSync(join(home, f)), f).toBe(true);
   });
 
+  it('start with consensus.double_sign_check_height refuses a key that signed the last blocks, and says how to go on', async () => {
+    const home = dir();
+    const addr = ['--rpc.laddr', 'tcp://127.0.0.1:0', '--p2p.laddr', '/ip4/127.0.0.1/tcp/0'];
+    const node = startTally(['start', '--home', home, '--init-if-missing', ...addr, '--consensus.timeout_commit=50ms']);
+    try {
+      await node.waitFor(/committed block/);
+    } finally {
+      expect(await node.stop()).toBe(0);
+    }
+    // the lone validator signed every block: started again with the check, it must not vote
+    const r = await tally(['start', '--home', home, ...addr, '--consensus.double_sign_check_height', '3']);
+    expectCleanFailure(r, 'tally start: ', "double-sign risk: the commit of height", "signed with this node's key", 'double_sign_check_height = 0');
+  });
+
   it('start rejects unknown and malformed overrides, naming the flag', async () => {
     const home = shared;
     const [unknown, badDuration, badInt, missing] = await Promise.all([
