@@ -141,6 +141,7 @@ const WILDCARDS = new Set(['', '0.0.0.0', '::']);
 /** Checks that involve more than one key. Throws a ConfigError naming them. */
 export function validateConfig(config: Config, source = 'config'): void {
   const { mempool, statesync } = config;
+  if (config.p2p.seedMode && !config.p2p.pex) throw new ConfigError('seed mode crawls by peer exchange: set p2p.pex = true, or seed_mode = false', source, 'p2p.seed_mode');
   if (mempool.maxTxBytes > mempool.maxTxsBytes)
     throw new ConfigError(`${mempool.maxTxBytes} must not exceed mempool.max_txs_bytes (${mempool.maxTxsBytes})`, source, 'mempool.max_tx_bytes');
   if (statesync.enable) {

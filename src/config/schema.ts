@@ -46,6 +46,7 @@ export interface P2PConfig {
   maxNumInboundPeers: number;
   maxNumOutboundPeers: number;
   pex: boolean;
+  seedMode: boolean;
   addrBookFile: string;
   banDurationMs: number;
   banThreshold: number;
@@ -446,6 +447,12 @@ export const SCHEMA: Schema = {
           kind: 'bool',
           default: true,
           doc: 'Set true to enable peer exchange (/tally/<chain>/pex/1): peers tell each other about further\npeers, and a node dials those it does not know while below max_num_outbound_peers. Seeds are\nthen dialed for addresses (and again whenever no other peer is known); with pex = false they are\nkept connected like persistent peers.',
+        },
+        seedMode: {
+          key: 'seed_mode',
+          kind: 'bool',
+          default: false,
+          doc: 'Seed mode (needs pex = true): the node crawls the network for addresses and keeps no connection\nbut to persistent peers. It dials peers it knows of, a few every pex interval, asks each for\naddresses and hangs up; a peer that connects to it is asked, answered and hung up on. Meant for a\nnode that only helps others find peers, not for a validator.',
         },
         addrBookFile: {
           key: 'addr_book_file',

@@ -186,6 +186,8 @@ export class TallyNode {
 
     const privKey = home.privValidatorKey.privKey;
     const isValidator = state.validators.hasAddress(privKey.pubKey.address) || state.nextValidators.hasAddress(privKey.pubKey.address);
+    if (isValidator && config.p2p.seedMode)
+      logger.warn({ setting: 'p2p.seed_mode = true' }, 'seed mode on a validator: it hangs up on its peers, so it will miss most votes and blocks');
     // TALLY_PRIVVAL_AUDIT_LOG: a forensic log of every signature (see FileSignerOptions).
     const auditLogPath = process.env.TALLY_PRIVVAL_AUDIT_LOG;
     const signer = FileSigner.open(privKey, home.paths.privValidatorStateFile, { stateLogPath: home.paths.privValidatorStateLogFile, ...(auditLogPath ? { auditLogPath } : {}) });

@@ -344,6 +344,17 @@ export class P2PHost {
     }
   }
 
+  /** Closes every connection to `peer` (a seed done with it); a failure is logged, not thrown. */
+  async hangUp(peer: string): Promise<void> {
+    const node = this.node;
+    if (!node || !this.running) return;
+    try {
+      await node.hangUp(peerIdFromString(peer), { signal: AbortSignal.any([this.dialAbort.signal, AbortSignal.timeout(5_000)]) });
+    } catch (e) {
+      this.log.debug({ peer, err: errorMessage(e) }, 'hang-up failed');
+    }
+  }
+
   isConnected(peer: string): boolean {
     return this.node !== undefined && this.node.getConnections(peerIdFromString(peer)).length > 0;
   }

@@ -7,8 +7,15 @@
 // Learned addresses go to the address book, and unknown peers are dialed at once while there is
 // room. The book also learns every connected peer's own listen addresses from identify, which is
 // how an answering node knows what to tell. Seeds are dialed at start, and again whenever this
-// node has no peer and no address to try; unlike CometBFT's seed mode, a connection to a seed is
-// kept like any other outbound connection (it counts against the outbound limit).
+// node has no peer and no address to try; a connection to a seed is kept like any other outbound
+// connection (it counts against the outbound limit).
+//
+// Seed mode (p2p.seed_mode, CometBFT's): a node that only helps others find peers. It keeps no
+// connection but to persistent peers: a peer that connects to it is asked for addresses, answered,
+// and hung up on (once both are done, or SEED_LINGER_MS after its own request if the peer asks
+// nothing); every interval it crawls, dialing up to SEED_CRAWL_BATCH peers of its book that it has
+// not crawled for four intervals, asking each and hanging up the same way. It never dials to fill
+// outbound slots.
 //
 // A peer that answers with a malformed message, or asks more often than a third of the
 // interval (with a small burst), loses score (`bad_pex`); a peer that speaks another chain's
@@ -41,6 +48,8 @@ export interface PexOptions {
   readonly book?: AddressBookOptions;
   /** p2p.addr_book_file: learned peers are loaded from it at start, saved (when it changed) every interval and at stop. */
   readonly bookFile?: string;
+  /** p2p.seed_mode: crawl for addresses and hang up, keeping no connection but persistent ones. */
+  readonly seedMode?: boolean;
 }
 
 export interface PexModules {
@@ -55,10 +64,18 @@ export const DEFAULT_PEX_REQUEST_TIMEOUT_MS = 10_000;
 const RETRY_MS = 1_000;
 /** Peers whose last request time is remembered (either direction). */
 const MAX_TRACKED_PEERS = 4096;
+/** Seed mode: peers dialed per interval. */
+export const SEED_CRAWL_BATCH = 8;
+/** Seed mode: how long a peer we asked may stay connected without asking us. */
+export const SEED_LINGER_MS = 3_000;
+/** Seed mode: time for an answer to reach the peer before the hang-up. */
+const SEED_FLUSH_MS = 200;
 
 export interface PexStats {
   requests: number;
   served: number;
+  /** Seed mode: connections closed once a peer was done with. */
+  hangups: number;
   /** Peers first heard of through peer exchange. */
   learned: number;
   dials: number;
@@ -67,7 +84,7 @@ export interface PexStats {
 export class PeerExchange {
   readonly protocol: string;
   readonly book: AddressBook;
-  readonly stats: PexStats = { requests: 0, served: 0, learned: 0, dials: 0 };
+  readonly stats: PexStats = { requests: 0, served: 0, hangups: 0, learned: 0, dials: 0 };
   private readonly log: P2PLogger;
   private readonly now: () => number;
   private readonly intervalMs: number;
@@ -86,6 +103,12 @@ export class PeerExchange {
   private readonly retries = new Set<NodeJS.Timeout>();
   /** Requests a peer may make: one per third of the interval, bursts of 3. */
   private readonly requestMeter: FloodMeter;
+  private readonly seedMode: boolean;
+  /** Seed mode: when each peer was last dialed by the crawl. */
+  private readonly crawled = new Map<string, number>();
+  /** Seed mode: our requests in flight, which a hang-up after answering a peer waits for. */
+  private readonly asking = new Map<string, Promise<void>>();
+  private readonly hangups = new Map<string, NodeJS.Timeout>();
 
   constructor(
     private readonly opts: PexOptions,
@@ -98,10 +121,11 @@ export class PeerExchange {
     this.maxAddrs = Math.min(opts.maxAddrs ?? MAX_PEX_ADDRS, MAX_PEX_ADDRS);
     this.book = new AddressBook(opts.book ?? {}, this.now);
     this.seeds = parsePersistentPeers(opts.seeds ?? []);
+    this.seedMode = opts.seedMode ?? false;
     const minRequestMs = Math.max(1, this.intervalMs / 3);
     this.requestMeter = new FloodMeter({ ratePerSec: 1000 / minRequestMs, burst: 3, penaltyEveryMs: minRequestMs, maxPeers: MAX_TRACKED_PEERS }, this.now);
     this.speaksPex = new ProtocolPeers(m.host, this.protocol, (peer) => {
-      if (this.wantMore()) void this.ask(peer);
+      if (this.seedMode || this.wantMore()) void this.ask(peer);
     });
   }
 
@@ -128,6 +152,8 @@ export class PeerExchange {
     this.timer = null;
     for (const t of this.retries) clearTimeout(t);
     this.retries.clear();
+    for (const t of this.hangups.values()) clearTimeout(t);
+    this.hangups.clear();
     this.saveBook();
     const host = this.m.host;
     if (!host.isRunning) return;
@@ -215,6 +241,7 @@ export class PeerExchange {
   private tick(): void {
     if (!this.running) return;
     this.saveBook();
+    if (this.seedMode) return this.crawl();
     this.dialSome();
     if (!this.wantMore()) return;
     const now = this.now();
@@ -229,7 +256,18 @@ export class PeerExchange {
     return this.m.host.outboundSlots() - this.dialing.size > 0;
   }
 
-  private async ask(peer: string, retry = true): Promise<void> {
+  /** Asks `peer` for addresses; in seed mode, then hangs up on it (see hangUpLater). */
+  private ask(peer: string, retry = true): Promise<void> {
+    const asked = this.askNow(peer, retry);
+    if (!this.seedMode) return asked;
+    this.asking.set(peer, asked);
+    return asked.finally(() => {
+      if (this.asking.get(peer) === asked) this.asking.delete(peer);
+      this.hangUpLater(peer, SEED_LINGER_MS);
+    });
+  }
+
+  private async askNow(peer: string, retry: boolean): Promise<void> {
     const now = this.now();
     if (now - (this.asked.get(peer) ?? -Infinity) < this.intervalMs) return;
     this.asked.delete(peer);
@@ -248,7 +286,7 @@ export class PeerExchange {
         this.asked.delete(peer);
         const t = setTimeout(() => {
           this.retries.delete(t);
-          if (this.running && this.m.host.isConnected(peer) && this.wantMore()) void this.ask(peer, false);
+          if (this.running && this.m.host.isConnected(peer) && (this.seedMode || this.wantMore())) void this.ask(peer, false);
         }, RETRY_MS);
         this.retries.add(t);
       }
@@ -267,11 +305,14 @@ export class PeerExchange {
   }
 
   private dialSome(): void {
-    if (!this.running) return;
+    if (!this.running || this.seedMode) return;
     const host = this.m.host;
     const self = host.peerId.toString();
     const room = host.outboundSlots() - this.dialing.size;
-    for (const p of this.book.candidates(room, (id) => id === self || host.isConnected(id) || host.isBanned(id) || this.dialing.has(id))) {
+    // seeds are dialed at start and when this node is alone (dialSeeds), not to fill slots: one in
+    // seed mode hangs up, and would be redialed every interval
+    const seed = (id: string): boolean => this.seeds.some((s) => s.id === id);
+    for (const p of this.book.candidates(room, (id) => id === self || host.isConnected(id) || host.isBanned(id) || this.dialing.has(id) || seed(id))) {
       this.dialOne(p.id, p.addrs[0]!);
     }
   }
@@ -284,7 +325,8 @@ export class PeerExchange {
     host.dial(addr).then(
       () => {
         this.book.connected(id);
-        this.log.info({ peer: id, addr }, 'connected to a discovered peer');
+        // a seed's crawl connects every interval: not worth an info line each
+        (this.seedMode ? this.log.debug : this.log.info).call(this.log, { peer: id, addr }, 'connected to a discovered peer');
       },
       (e: unknown) => {
         if (!this.running) return;
@@ -296,6 +338,48 @@ export class PeerExchange {
 
   private dialSeeds(): void {
     for (const s of this.seeds) this.dialOne(s.id, s.addr.toString());
+  }
+
+  /** Seed mode: dials a few peers not crawled for four intervals (asked and hung up on once connected). */
+  private crawl(): void {
+    const host = this.m.host;
+    const self = host.peerId.toString();
+    const now = this.now();
+    const gap = 4 * this.intervalMs;
+    const room = Math.min(SEED_CRAWL_BATCH, host.outboundSlots() - this.dialing.size);
+    const skip = (id: string): boolean => id === self || host.isConnected(id) || host.isBanned(id) || this.dialing.has(id) || now - (this.crawled.get(id) ?? -Infinity) < gap;
+    for (const p of this.book.candidates(room, skip)) {
+      this.crawled.delete(p.id);
+      this.crawled.set(p.id, now);
+      while (this.crawled.size > MAX_TRACKED_PEERS) this.crawled.delete(this.crawled.keys().next().value!);
+      this.dialOne(p.id, p.addrs[0]!);
+    }
+  }
+
+  /**
+   * Seed mode: closes the connection to `peer` after `ms` (a later call resets the time), unless
+   * it is a persistent peer. A peer is then done with: asked, and answered or given time to ask.
+   */
+  private hangUpLater(peer: string, ms: number): void {
+    const host = this.m.host;
+    if (!this.running || host.isPersistent(peer)) return;
+    const old = this.hangups.get(peer);
+    if (old !== undefined) clearTimeout(old);
+    const t = setTimeout(() => {
+      if (this.hangups.get(peer) === t) this.hangups.delete(peer);
+      if (!this.running || !host.isConnected(peer) || host.isPersistent(peer)) return;
+      this.stats.hangups++;
+      this.log.debug({ peer }, 'seed mode: hanging up on a peer it is done with');
+      void host.hangUp(peer);
+    }, ms);
+    this.hangups.set(peer, t);
+  }
+
+  /** Seed mode, after answering `peer`: hang up once our own request to it (if any) has settled. */
+  private async afterServed(peer: string): Promise<void> {
+    const ours = this.asking.get(peer);
+    if (ours !== undefined) await ours;
+    this.hangUpLater(peer, SEED_FLUSH_MS);
   }
 
   private async serve(stream: Stream, peer: string): Promise<void> {
@@ -323,6 +407,7 @@ export class PeerExchange {
       });
       this.stats.served++;
       this.log.debug({ peer, addrs: served }, 'served peer exchange');
+      if (this.seedMode) void this.afterServed(peer);
     } catch (e) {
       this.log.debug({ peer, err: errorMessage(e) }, 'peer-exchange request not served');
     }

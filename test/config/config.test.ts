@@ -361,6 +361,14 @@ describe('cross-key validation', () => {
     expect(() => validateConfig(applyOverrides(withHeight, { 'statesync.trust_hash': 'ab'.repeat(32) }))).not.toThrow();
   });
 
+  it('seed mode needs peer exchange', () => {
+    const seed = applyOverrides(defaultConfig(), { 'p2p.seed_mode': 'true' });
+    expect(() => validateConfig(seed)).not.toThrow();
+    const e = errorOf(() => validateConfig(applyOverrides(seed, { 'p2p.pex': 'false' })));
+    expect(e.key).toBe('p2p.seed_mode');
+    expect(e.message).toContain('set p2p.pex = true');
+  });
+
   it('listeners must not share a port', () => {
     const c = applyOverrides(defaultConfig(), { 'rpc.laddr': 'tcp://127.0.0.1:26656' });
     expect(errorOf(() => validateConfig(c)).message).toContain('also used by rpc.laddr');

@@ -222,6 +222,51 @@ describe('peer exchange over libp2p on 127.0.0.1', () => {
     expect(fifth.host.outboundSlots()).toBe(0);
   }, 60_000);
 
+  test('seed mode: hosts that know only the seed find each other; the seed answers, hangs up, and is not redialed', async () => {
+    const { keys, ports, addrs } = await keysAndPorts(5);
+    // a crawl every minute: none within this test, so every connection the seed has is one made to it
+    const seed = await makeNode(keys[4]!, ports[4]!, {}, { seedMode: true, intervalMs: 60_000 });
+    const four: Node[] = [];
+    for (let i = 0; i < 4; i++) four.push(await makeNode(keys[i]!, ports[i]!, {}, { seeds: [addrs[4]!] }));
+    const meshed = (): boolean => four.every((n) => four.every((m) => m === n || n.host.isConnected(m.id)));
+    await until('the four to be connected to each other', meshed, 30_000);
+    await until('the seed to hold no connection', () => seed.host.peers().length === 0, 30_000);
+    expect(seed.pex.stats.served).toBeGreaterThanOrEqual(4);
+    expect(seed.pex.stats.hangups).toBeGreaterThanOrEqual(1);
+    // several of the four's intervals (300 ms): a seed is not dialed to fill outbound slots
+    const dials = four.map((n) => n.pex.stats.dials);
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(seed.host.peers().length).toBe(0);
+    expect(four.map((n) => n.pex.stats.dials)).toEqual(dials);
+    expect(meshed()).toBe(true);
+  }, 60_000);
+
+  test('seed mode crawls: it learns the peers of the peer it knows, dials each, and hangs up on each', async () => {
+    const { keys, ports, addrs } = await keysAndPorts(4);
+    // A, B, C: a mesh by persistent peers, with peer exchange off in B and C (they never dial the seed)
+    const a = await makeNode(keys[0]!, ports[0]!, { persistentPeers: [addrs[1]!, addrs[2]!] });
+    const plain = async (i: number): Promise<{ id: string; host: P2PHost }> => {
+      const host = new P2PHost({ listen: [`/ip4/127.0.0.1/tcp/${ports[i]}`], persistentPeers: addrs.slice(0, 3).filter((_, j) => j !== i), redialBaseMs: 100, redialMaxMs: 500, gossipsub: gossipsubOptions(CHAIN) }, { privateKey: keys[i]! });
+      hosts.push(host);
+      await host.start();
+      const p = new PeerExchange({ chainId: CHAIN, intervalMs: 60_000 }, { host });
+      pexes.push(p);
+      await p.start(); // serves requests; B and C know no seed
+      return { id: peerIdFromPrivateKey(keys[i]!).toString(), host };
+    };
+    const b = await plain(1);
+    const c = await plain(2);
+    await until('A, B and C meshed', () => a.host.isConnected(b.id) && a.host.isConnected(c.id) && b.host.isConnected(c.id));
+    const seedId = peerIdFromPrivateKey(keys[3]!).toString();
+    const reached = new Set<string>();
+    for (const n of [b, c]) n.host.libp2p.addEventListener('peer:connect', (e) => void (e.detail.toString() === seedId && reached.add(n.id)));
+    const seed = await makeNode(keys[3]!, ports[3]!, {}, { seedMode: true, seeds: [addrs[0]!] });
+    await until('the seed to learn B and C from A', () => seed.pex.book.get(b.id) !== undefined && seed.pex.book.get(c.id) !== undefined);
+    // the crawl dials B and C (they never dial the seed), asks them and hangs up
+    await until('the seed to crawl A, B and C', () => seed.pex.stats.dials >= 3 && seed.pex.stats.requests >= 3 && seed.pex.stats.hangups >= 3, 30_000);
+    expect(reached).toEqual(new Set([b.id, c.id]));
+  }, 60_000);
+
   test('a peer that answers with garbage loses score; a node of another chain is banned', async () => {
     const { keys, ports, addrs } = await keysAndPorts(3);
     // a host that answers peer-exchange requests with bytes that do not decode
