@@ -20,6 +20,7 @@ import { restoreListFile } from './list-file.js';
 import { PeerScores, type Ban, type Offence, type PeerScoreOptions } from './peer-scores.js';
 import { installLengthPrefixedFastPath } from './length-prefixed.js';
 import { installYamuxWindowHysteresis } from './yamux-window.js';
+import { limitRates } from './rate-limit.js';
 import { writeWholeSends } from './socket-writes.js';
 
 export interface HostOptions {
@@ -46,6 +47,9 @@ export interface HostOptions {
   readonly scores?: PeerScoreOptions;
   /** Where bans are kept across restarts (see bans-file.ts); none when unset. */
   readonly bansFile?: string;
+  /** p2p.send_rate / p2p.recv_rate: bytes per second each way of each connection (see rate-limit.ts); unset: unlimited. */
+  readonly sendRate?: number;
+  readonly recvRate?: number;
 }
 
 export interface HostModules {
@@ -78,6 +82,8 @@ export function hostOptionsFromConfig(p2p: P2PConfig): HostOptions {
     dialTimeoutMs: p2p.dialTimeoutMs,
     handshakeTimeoutMs: p2p.handshakeTimeoutMs,
     scores: { banThreshold: p2p.banThreshold, banDurationMs: p2p.banDurationMs },
+    sendRate: p2p.sendRate,
+    recvRate: p2p.recvRate,
   };
 }
 
@@ -361,6 +367,9 @@ export class P2PHost {
 
   private onConnectionOpen(c: Connection): void {
     writeWholeSends(c);
+    const { sendRate, recvRate } = this.opts;
+    if ((sendRate !== undefined || recvRate !== undefined) && !limitRates(c, { ...(sendRate !== undefined ? { sendBytesPerSec: sendRate } : {}), ...(recvRate !== undefined ? { recvBytesPerSec: recvRate } : {}) }))
+      this.log.warn({ peer: c.remotePeer.toString(), addr: c.remoteAddr.toString() }, 'connection not rate-limited (p2p.send_rate / recv_rate): not a TCP connection this version knows');
     if (c.direction === 'inbound') this.inbound++;
     else this.outbound++;
     const id = c.remotePeer.toString();

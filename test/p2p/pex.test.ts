@@ -243,7 +243,8 @@ describe('peer exchange over libp2p on 127.0.0.1', () => {
 
   test('seed mode crawls: it learns the peers of the peer it knows, dials each, and hangs up on each', async () => {
     const { keys, ports, addrs } = await keysAndPorts(4);
-    // A, B, C: a mesh by persistent peers, with peer exchange off in B and C (they never dial the seed)
+    // A, B, C: a mesh by persistent peers; B and C know no seed and ask for addresses once a minute,
+    // so only the seed's crawl can connect them to it
     const a = await makeNode(keys[0]!, ports[0]!, { persistentPeers: [addrs[1]!, addrs[2]!] });
     const plain = async (i: number): Promise<{ id: string; host: P2PHost }> => {
       const host = new P2PHost({ listen: [`/ip4/127.0.0.1/tcp/${ports[i]}`], persistentPeers: addrs.slice(0, 3).filter((_, j) => j !== i), redialBaseMs: 100, redialMaxMs: 500, gossipsub: gossipsubOptions(CHAIN) }, { privateKey: keys[i]! });
