@@ -182,7 +182,6 @@ export function ignoredSettings(config: Config): string[] {
   check('statesync.enable', config.statesync.enable, d.statesync.enable, 'state sync is not implemented: the node block-syncs from its peers');
   check('storage.discard_abci_responses', config.storage.discardAbciResponses, d.storage.discardAbciResponses, 'every FinalizeBlock response is kept');
   check('consensus.peer_gossip_sleep_duration', config.consensus.peerGossipSleepDurationMs, d.consensus.peerGossipSleepDurationMs, 'consensus messages go by gossipsub and requests, not a per-peer loop');
-  check('rpc.max_header_bytes', config.rpc.maxHeaderBytes, d.rpc.maxHeaderBytes, "node:http's 16 KiB header limit applies");
   return out;
 }
 

@@ -382,7 +382,7 @@ export const SCHEMA: Schema = {
           kind: 'int',
           default: 1_048_576,
           min: 1,
-          doc: 'Maximum size of request headers, in bytes.',
+          doc: 'Largest request line and headers, in bytes; beyond, the request gets HTTP 431.',
         },
         unsafe: {
           key: 'unsafe',

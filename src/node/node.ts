@@ -297,6 +297,7 @@ export class TallyNode {
         host: laddr.host,
         port: laddr.port,
         maxBodyBytes: config.rpc.maxBodyBytes,
+        maxHeaderBytes: config.rpc.maxHeaderBytes,
         maxOpenConnections: config.rpc.maxOpenConnections,
         maxWebsocketClients: config.rpc.maxSubscriptionClients,
         corsAllowedOrigins: config.rpc.corsAllowedOrigins,

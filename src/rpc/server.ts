@@ -49,6 +49,8 @@ export interface RpcServerOptions {
   readonly port: number;
   /** Request body limit (CometBFT max_body_bytes, default 1,000,000). */
   readonly maxBodyBytes: number;
+  /** Request line and headers, in bytes (max_header_bytes, default 1 MiB); beyond, node:http answers 431. */
+  readonly maxHeaderBytes: number;
   /** Simultaneous HTTP connections (max_open_connections, default 900; 0 = unlimited). */
   readonly maxOpenConnections: number;
   /** Requests in one batch (CometBFT's max_request_batch_size, default 10). */
@@ -67,6 +69,7 @@ export const DEFAULT_RPC_SERVER_OPTIONS: RpcServerOptions = Object.freeze({
   host: '127.0.0.1',
   port: 26657,
   maxBodyBytes: 1_000_000,
+  maxHeaderBytes: 1 << 20,
   maxOpenConnections: 900,
   maxBatchRequests: 10,
   maxWebsocketClients: 100,
@@ -111,15 +114,17 @@ export class RpcServer {
   }
 
   async start(): Promise<void> {
-    const http = createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => void this.onHttp(req, res));
+    const http = createServer({ maxHeaderSize: this.opts.maxHeaderBytes }, (req, res) => void this.onHttp(req, res));
     if (this.opts.maxOpenConnections > 0) http.maxConnections = this.opts.maxOpenConnections;
     http.on('connection', (s: Socket) => {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
     });
     // A malformed HTTP request is answered by node with 400 and closed; never an exception.
-    http.on('clientError', (_err, socket: Socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    http.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+      // headers beyond max_header_bytes: 431, as Go's server (CometBFT's) answers
+      const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+      if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
       else socket.destroy();
     });
     const wss = new WebSocketServer({ noServer: true, maxPayload: this.opts.maxBodyBytes });

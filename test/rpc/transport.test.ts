@@ -20,7 +20,7 @@ let base: string;
 let port: number;
 
 beforeAll(async () => {
-  server = new RpcServer({ ...DEFAULT_RPC_SERVER_OPTIONS, port: 0, maxBodyBytes: 10_000, wsSendBufferBytes: 50_000, corsAllowedOrigins: ['https://app.example'] }, { methods, logger: silent });
+  server = new RpcServer({ ...DEFAULT_RPC_SERVER_OPTIONS, port: 0, maxBodyBytes: 10_000, maxHeaderBytes: 8_192, wsSendBufferBytes: 50_000, corsAllowedOrigins: ['https://app.example'] }, { methods, logger: silent });
   await server.start();
   port = server.address().port;
   base = `http://127.0.0.1:${port}`;
@@ -79,6 +79,15 @@ describe('JSON-RPC over HTTP POST', () => {
   test('oversized bodies get 413 and the server keeps serving', async () => {
     const r = await post(call('echo', { text: 'x'.repeat(20_000) }));
     expect(r.status).toBe(413);
+    const ok = await post(call('echo', { text: 'after' }));
+    expect(ok.json).toMatchObject({ result: { text: 'after' } });
+  });
+
+  test('headers beyond max_header_bytes get 431 and the server keeps serving; within it they pass', async () => {
+    const within = await post(call('echo', { text: 'big header' }), { 'x-note': 'a'.repeat(6_000) });
+    expect(within.json).toMatchObject({ result: { text: 'big header' } });
+    const over = await post(call('echo', {}), { 'x-note': 'a'.repeat(10_000) });
+    expect(over.status).toBe(431);
     const ok = await post(call('echo', { text: 'after' }));
     expect(ok.json).toMatchObject({ result: { text: 'after' } });
   });
