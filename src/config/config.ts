@@ -180,7 +180,6 @@ export function ignoredSettings(config: Config): string[] {
     if (value !== fallback) out.push(`${path} = ${JSON.stringify(value)} (${instead})`);
   };
   check('statesync.enable', config.statesync.enable, d.statesync.enable, 'state sync is not implemented: the node block-syncs from its peers');
-  check('storage.discard_abci_responses', config.storage.discardAbciResponses, d.storage.discardAbciResponses, 'every FinalizeBlock response is kept');
   check('consensus.peer_gossip_sleep_duration', config.consensus.peerGossipSleepDurationMs, d.consensus.peerGossipSleepDurationMs, 'consensus messages go by gossipsub and requests, not a per-peer loop');
   return out;
 }

@@ -767,7 +767,7 @@ export const SCHEMA: Schema = {
           key: 'discard_abci_responses',
           kind: 'bool',
           default: false,
-          doc: 'Set to true to discard ABCI responses from the state store, which can save a considerable amount\nof disk space. Set to false to ensure ABCI responses are persisted. ABCI responses are required\nfor the /block_results RPC queries, and to reindex events in the command-line tool.',
+          doc: 'true: keep only the latest height\'s FinalizeBlock response (what crash recovery needs) and delete\nthe older ones, to save disk. block_results then answers for the latest height only, and the tx and\nblock indexes are fsynced, since they could no longer be rebuilt from the responses.',
         },
       },
     },

@@ -107,6 +107,13 @@ export interface ExecutorModules {
    */
   readonly onApplied?: (applied: AppliedBlock) => void;
   readonly logger: ExecutorLogger;
+  /**
+   * storage.discard_abci_responses: keep a FinalizeBlock response only while a restart may need
+   * it — the latest height's (the handshake's crash recovery) and those not yet indexed. The
+   * indexes must then fsync their writes (a power cut must not take an index whose responses
+   * are gone). The responses of earlier heights are deleted as each height finishes.
+   */
+  readonly discardFinalizeBlockResponses?: boolean;
 }
 
 export interface ProposalBlock {
@@ -309,6 +316,9 @@ export class BlockExecutor {
     // the indexes and the state are written at once (each fsyncs its own database); an index
     // the crash left behind the state is rebuilt at start by recoverIndexes
     await Promise.all([this.index(block.header.height, block, response), this.m.stateStore.save(next)]);
+    // the previous height is saved in the state and indexed (durably, in this mode): a restart
+    // no longer reads its response
+    if (this.m.discardFinalizeBlockResponses) await this.m.stateStore.deleteFinalizeBlockResponse(block.header.height - 1);
     await this.prune(retainHeight, next);
   }
 
@@ -375,6 +385,11 @@ export class BlockExecutor {
       done++;
     }
     if (done > 0) this.m.logger.info({ from, to: state.lastBlockHeight, heights: done }, 'indexed blocks the indexes missed before the last stop');
+    if (this.m.discardFinalizeBlockResponses) {
+      // what an earlier run kept (with the option off, or stopped between a height's writes)
+      const dropped = await this.m.stateStore.deleteFinalizeBlockResponsesBelow(state.lastBlockHeight);
+      if (dropped > 0) this.m.logger.info({ below: state.lastBlockHeight, responses: dropped }, 'discarded FinalizeBlock responses (storage.discard_abci_responses)');
+    }
     return done;
   }
 

@@ -135,12 +135,14 @@ export class TallyNode {
     const blockStore = new BlockStore({ path: join(dbDir, 'blockstore.db') });
     const stateStore = new StateStore({ path: join(dbDir, 'state.db') });
     // not fsynced: recoverIndexes re-indexes at start whatever a power cut took, from the
-    // stored blocks and results (which are durable)
+    // stored blocks and results (which are durable) — unless storage.discard_abci_responses
+    // drops those results: then each index write is fsynced (in the background of the next height)
     // tx_index.indexer = "null": neither index exists (CometBFT's null indexers); the RPC's
     // tx, tx_search and block_search say indexing is disabled
     const indexing = config.txIndex.indexer === 'kv';
-    const txIndex = indexing ? new TxIndex({ path: join(dbDir, 'tx_index.db'), sync: false }) : undefined;
-    const blockIndex = indexing ? new BlockIndex({ path: join(dbDir, 'block_index.db'), sync: false }) : undefined;
+    const discard = config.storage.discardAbciResponses;
+    const txIndex = indexing ? new TxIndex({ path: join(dbDir, 'tx_index.db'), sync: discard }) : undefined;
+    const blockIndex = indexing ? new BlockIndex({ path: join(dbDir, 'block_index.db'), sync: discard }) : undefined;
     for (const s of [blockStore, stateStore, txIndex, blockIndex]) {
       if (!s) continue;
       await s.open();
@@ -169,6 +171,7 @@ export class TallyNode {
       blockIndex,
       mempool,
       evidence,
+      discardFinalizeBlockResponses: discard,
       logger: forModule(logger, 'state'),
       onApplied: (a) => {
         txWaiters.blockApplied(a);

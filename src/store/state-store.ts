@@ -289,6 +289,17 @@ export class StateStore extends LevelStore {
     return this.getRaw(at(RESPONSE, height));
   }
 
+  /** Deletes the FinalizeBlock response of `height` (storage.discard_abci_responses); returns when durable. */
+  async deleteFinalizeBlockResponse(height: number): Promise<void> {
+    if (height < 1) return;
+    return this.exclusive(() => this.writeBatch([del(at(RESPONSE, height))], this.sync));
+  }
+
+  /** Deletes every FinalizeBlock response below `height` (discard_abci_responses turned on); returns the count. */
+  async deleteFinalizeBlockResponsesBelow(height: number): Promise<number> {
+    return this.deleteBelow(RESPONSE, height);
+  }
+
   // ---- pruning -----------------------------------------------------------------------------------
 
   /**

@@ -36,7 +36,7 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-async function openEnv(dir: string, appDir = join(dir, 'app'), onApplied?: (a: AppliedBlock) => void): Promise<Env> {
+async function openEnv(dir: string, appDir = join(dir, 'app'), onApplied?: (a: AppliedBlock) => void, discardFinalizeBlockResponses = false): Promise<Env> {
   const app = await KVStoreApp.open({ dir: appDir, syncWrites: false });
   const blockStore = new BlockStore({ path: join(dir, 'blockstore') });
   const stateStore = new StateStore({ path: join(dir, 'state') });
@@ -44,7 +44,7 @@ async function openEnv(dir: string, appDir = join(dir, 'app'), onApplied?: (a: A
   const blockIndex = new BlockIndex({ path: join(dir, 'blockindex') });
   for (const s of [blockStore, stateStore, txIndex, blockIndex]) await s.open();
   const mempool = new TestMempool();
-  const executor = new BlockExecutor({ app: serialize(app), blockStore, stateStore, txIndex, blockIndex, mempool, logger: silent, ...(onApplied ? { onApplied } : {}) });
+  const executor = new BlockExecutor({ app: serialize(app), blockStore, stateStore, txIndex, blockIndex, mempool, logger: silent, discardFinalizeBlockResponses, ...(onApplied ? { onApplied } : {}) });
   const env: Env = {
     dir,
     app,
@@ -250,6 +250,51 @@ describe('start-up handshake', () => {
     expect(toHex(restarted.appHash)).toBe(toHex(resp.appHash));
     // the tx was executed exactly once and is indexed
     expect((await env.txIndex.search("tx.height=2")).total).toBe(1);
+  });
+
+  test('storage.discard_abci_responses: only the latest height keeps its response, and a crash after Commit still recovers', async () => {
+    const keys = testKeys(1);
+    const genesis = testGenesis(keys);
+    const dir = tempDir();
+    let env = await openEnv(dir, undefined, undefined, true);
+    let state = await boot(env, genesis);
+    let commit: Commit | null = null;
+    const stored = async (): Promise<number[]> => {
+      const out: number[] = [];
+      for (let h = 1; h <= env.blockStore.height(); h++) if (await env.stateStore.loadFinalizeBlockResponse(h)) out.push(h);
+      return out;
+    };
+    for (let i = 0; i < 4; i++) {
+      env.mempool.txs.push(enc(`d${i}=v${i}`));
+      ({ state, commit } = await produce(env, state, keys, commit));
+      expect(await stored()).toEqual([state.lastBlockHeight]);
+    }
+    // the first half of height 5's applyBlock, then a "crash" before its state, index and deletion
+    const block = await storeNextBlock(env, state, keys, commit, 'late=one');
+    const resp = await env.executor.finalize(state, block);
+    await env.stateStore.saveFinalizeBlockResponse(5, encodeResponseFinalizeBlock(resp));
+    await env.executor.commit(5, block.data.txs, resp.txResults);
+    await closeEnv(env);
+    env = await openEnv(dir, undefined, undefined, true);
+    const restarted = await boot(env, genesis);
+    expect(restarted.lastBlockHeight).toBe(5);
+    expect(toHex(restarted.appHash)).toBe(toHex(resp.appHash));
+    // the handshake rebuilt height 5 from its kept response, and indexed it as it did
+    expect(await env.executor.recoverIndexes(restarted)).toBe(0);
+    expect((await env.txIndex.search('tx.height>0')).total).toBe(5);
+    expect(await stored()).toEqual([5]);
+  });
+
+  test('storage.discard_abci_responses turned on for a chain that kept every response drops the old ones at start', async () => {
+    const { dir, env: first, genesis } = await chainOf(3, 'k');
+    let env = first;
+    expect(await env.stateStore.loadFinalizeBlockResponse(1)).toBeDefined();
+    await closeEnv(env);
+    env = await openEnv(dir, undefined, undefined, true);
+    const restarted = await boot(env, genesis);
+    expect(await env.executor.recoverIndexes(restarted)).toBe(0);
+    for (const h of [1, 2]) expect(await env.stateStore.loadFinalizeBlockResponse(h)).toBeUndefined();
+    expect(await env.stateStore.loadFinalizeBlockResponse(3)).toBeDefined();
   });
 
   test('indexes a crash left behind the state are rebuilt on start from the stored blocks and results', async () => {

@@ -124,7 +124,12 @@ export function blockRoutes(env: RpcEnv): Record<string, RpcMethod> {
       handler: async (p) => {
         const height = resolveHeight(env, store.height(), heightParam(p));
         const raw = await env.stateStore.loadFinalizeBlockResponse(height);
-        if (!raw) throw serverError(`could not find results for height #${height}`);
+        if (!raw) {
+          // CometBFT's words for it, then which heights this node does keep
+          if (env.config.storage.discardAbciResponses)
+            throw serverError(`node is not persisting finalize block responses: storage.discard_abci_responses = true keeps only the latest height's (asked for #${height})`);
+          throw serverError(`could not find results for height #${height}`);
+        }
         const r = decodeResponseFinalizeBlock(raw);
         return {
           height: String(height),
