@@ -4,15 +4,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { serialize } from '../../src/abci/index.js';
-import { KVStoreApp } from '../../src/apps/kvstore/index.js';
 import type { PrivKey } from '../../src/crypto/index.js';
 import { ConsensusEngine, ConsensusError, type ConsensusNetwork } from '../../src/consensus/engine.js';
-import { BlockExecutor, handshake, stateFromGenesis } from '../../src/execution/index.js';
 import { FileSigner } from '../../src/privval/index.js';
-import { BlockStore, StateStore, type State } from '../../src/store/index.js';
+import type { State } from '../../src/store/index.js';
+import { openEngineStores } from '../helpers/engine-stores.js';
 import { testGenesis, testKeys } from '../helpers/chain.js';
-import { TestMempool } from '../helpers/mempool.js';
 
 const quiet = { info: () => {}, warn: () => {}, debug: () => {}, error: () => {} };
 const TIMEOUTS = { propose: 200, proposeDelta: 10, prevote: 200, prevoteDelta: 0, precommit: 200, precommitDelta: 0, commit: 5 };
@@ -36,13 +33,7 @@ interface Opened {
 
 /** The stores in `dir` and an engine over them that signs with `key`; not started. */
 async function open(dir: string, key: PrivKey, doubleSignCheckHeight: number): Promise<Opened> {
-  const app = await KVStoreApp.open({ dir: join(dir, 'app'), syncWrites: false });
-  const blockStore = new BlockStore({ path: join(dir, 'blockstore') });
-  const stateStore = new StateStore({ path: join(dir, 'state') });
-  for (const s of [blockStore, stateStore]) await s.open();
-  const sapp = serialize(app);
-  const executor = new BlockExecutor({ app: sapp, blockStore, stateStore, mempool: new TestMempool(), logger: quiet });
-  const { state } = await handshake((await stateStore.load()) ?? stateFromGenesis(powered), { genesis: powered, app: sapp, blockStore, stateStore, executor, logger: quiet, version: 'test' });
+  const { blockStore, executor, state, close } = await openEngineStores(dir, powered);
   const signer = FileSigner.open(key, join(dir, `pv_state_${key === A ? 'a' : 'b'}.json`));
   const engine = new ConsensusEngine(
     { chainId: powered.chainId, timeouts: TIMEOUTS, walPath: join(dir, `cs_${key === A ? 'a' : 'b'}.wal`), doubleSignCheckHeight },
@@ -54,8 +45,7 @@ async function open(dir: string, key: PrivKey, doubleSignCheckHeight: number): P
     close: async () => {
       await engine.stop();
       signer.close();
-      for (const s of [blockStore, stateStore]) await s.close();
-      await app.close();
+      await close();
     },
   };
 }

@@ -6,15 +6,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { serialize } from '../../src/abci/index.js';
-import { KVStoreApp } from '../../src/apps/kvstore/index.js';
 import { SignedMsgType, toHex, type Proposal, type Vote } from '../../src/codec/index.js';
 import { ConsensusEngine, type ConsensusNetwork } from '../../src/consensus/engine.js';
-import { BlockExecutor, handshake, stateFromGenesis } from '../../src/execution/index.js';
 import { FileSigner } from '../../src/privval/index.js';
-import { BlockStore, StateStore } from '../../src/store/index.js';
 import { testGenesis, testKeys } from '../helpers/chain.js';
-import { TestMempool } from '../helpers/mempool.js';
+import { openEngineStores } from '../helpers/engine-stores.js';
 
 const quiet = { info: () => {}, warn: () => {}, debug: () => {}, error: () => {} };
 // long prevote/precommit timeouts: nothing but the restart itself may make the engine vote again
@@ -53,13 +49,7 @@ describe('consensus engine restart', () => {
       const keys = testKeys(4);
       const genesis = testGenesis(keys);
       const run = async (network: Recorder): Promise<() => Promise<void>> => {
-        const app = await KVStoreApp.open({ dir: join(dir, 'app'), syncWrites: false });
-        const blockStore = new BlockStore({ path: join(dir, 'blockstore') });
-        const stateStore = new StateStore({ path: join(dir, 'state') });
-        for (const s of [blockStore, stateStore]) await s.open();
-        const sapp = serialize(app);
-        const executor = new BlockExecutor({ app: sapp, blockStore, stateStore, mempool: new TestMempool(), logger: quiet });
-        const { state } = await handshake((await stateStore.load()) ?? stateFromGenesis(genesis), { genesis, app: sapp, blockStore, stateStore, executor, logger: quiet, version: 'test' });
+        const { blockStore, executor, state, close } = await openEngineStores(dir, genesis);
         const engine = new ConsensusEngine(
           { chainId: genesis.chainId, timeouts: TIMEOUTS, walPath: join(dir, 'cs.wal') },
           { executor, blockStore, signer: FileSigner.open(keys[index]!, join(dir, 'pv_state.json')), network, logger: quiet, onFatal: (e) => { throw e; } },
@@ -67,8 +57,7 @@ describe('consensus engine restart', () => {
         await engine.start(state);
         return async () => {
           await engine.stop();
-          for (const s of [blockStore, stateStore]) await s.close();
-          await app.close();
+          await close();
         };
       };
 
