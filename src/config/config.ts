@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseToml, stringify as stringifyToml, TomlError } from 'smol-toml';
 import { parseHostPort, parseMultiaddr, parseTcpUrl } from './addr.js';
+import { COMETBFT_ONLY_KEYS, COMETBFT_VERSION_KEY, REFUSED, isCometbftDefault } from './cometbft-only.js';
 import { ConfigError } from './errors.js';
 import {
   FIELDS,
@@ -73,6 +74,17 @@ export function parseConfigToml(text: string, file = 'config.toml', base: Config
     throw e;
   }
   const config = cloneConfig(base);
+  const foreign: Record<string, unknown> = { ...config.cometbftOnly };
+  /** A CometBFT-only key: noted if set away from its default; false if not one. */
+  const cometbftOnly = (path: string, raw: unknown): boolean => {
+    if (path === COMETBFT_VERSION_KEY) return true;
+    if (!COMETBFT_ONLY_KEYS.has(path)) return false;
+    if (isCometbftDefault(path, raw)) return true;
+    const refused = REFUSED.get(path);
+    if (refused !== undefined) throw new ConfigError(`${JSON.stringify(raw)} is not supported: ${refused}`, file, path);
+    foreign[path] = raw;
+    return true;
+  };
   const setFrom = (f: FieldInfo, raw: unknown): void => {
     const r = fromToml(f, raw);
     if (isError(r)) throw new ConfigError(r.error, file, f.path);
@@ -85,6 +97,7 @@ export function parseConfigToml(text: string, file = 'config.toml', base: Config
       const sec = SCHEMA.sections[section];
       for (const [key, raw] of Object.entries(value)) {
         const f = fieldByPath(`${name}.${key}`);
+        if (!f && cometbftOnly(`${name}.${key}`, raw)) continue;
         if (!f) {
           const known = Object.values(sec.keys).map((s) => s.key);
           throw new ConfigError(`unknown key "${key}" in [${name}]${suggest(key, known)}`, file, `${name}.${key}`);
@@ -94,10 +107,11 @@ export function parseConfigToml(text: string, file = 'config.toml', base: Config
       continue;
     }
     const f = fieldByPath(name);
+    if (!f && cometbftOnly(name, value)) continue;
     if (!f || f.section !== null) throw new ConfigError(`unknown key "${name}"${suggest(name, TOP_LEVEL_NAMES)}`, file, name);
     setFrom(f, value);
   }
-  return config;
+  return Object.keys(foreign).length > 0 ? { ...config, cometbftOnly: foreign } : config;
 }
 
 /** Read and parse a config.toml file. A missing file is an error naming it. */
@@ -180,6 +194,7 @@ export function ignoredSettings(config: Config): string[] {
     if (value !== fallback) out.push(`${path} = ${JSON.stringify(value)} (${instead})`);
   };
   check('statesync.enable', config.statesync.enable, d.statesync.enable, 'state sync is not implemented: the node block-syncs from its peers');
+  for (const [path, value] of Object.entries(config.cometbftOnly ?? {})) out.push(`${path} = ${JSON.stringify(value)} (a CometBFT key Tally does not use)`);
   check('consensus.peer_gossip_sleep_duration', config.consensus.peerGossipSleepDurationMs, d.consensus.peerGossipSleepDurationMs, 'consensus messages go by gossipsub and requests, not a per-peer loop');
   return out;
 }

@@ -8,7 +8,7 @@ import { checkListenMultiaddr, checkPeerMultiaddr, parseHostPort, parseMultiaddr
 import { parseLogLevel } from './log-level.js';
 
 export type LogFormat = 'plain' | 'json';
-export type DbBackend = 'classic-level';
+export type DbBackend = 'classic-level' | 'goleveldb';
 export type TxIndexer = 'kv' | 'null';
 export type BlockSyncVersion = 'v0';
 
@@ -117,6 +117,11 @@ export interface InstrumentationConfig {
 }
 
 export interface Config extends BaseConfig {
+  /**
+   * CometBFT 0.38 keys of config.toml that Tally does not use, set away from CometBFT's
+   * defaults ("section.key" → value as read); named in the warning at start. Absent when none.
+   */
+  readonly cometbftOnly?: Readonly<Record<string, unknown>>;
   rpc: RpcConfig;
   p2p: P2PConfig;
   mempool: MempoolConfig;
@@ -156,6 +161,8 @@ export interface EnumSpec<T extends string> extends SpecBase {
 }
 export interface IntSpec extends SpecBase {
   readonly kind: 'int';
+  /** Also read from a quoted decimal in config.toml, as CometBFT's template writes this key. */
+  readonly quoted?: boolean;
   readonly default: number;
   readonly min: number;
   readonly max?: number;
@@ -269,8 +276,8 @@ export const SCHEMA: Schema = {
         key: 'db_backend',
         kind: 'enum',
         default: 'classic-level',
-        values: ['classic-level'],
-        doc: 'Database backend for the block, state and index stores. Tally has one:\n  * classic-level (LevelDB through the classic-level package; the counterpart of CometBFT\'s goleveldb)',
+        values: ['classic-level', 'goleveldb'],
+        doc: 'Database backend for the block, state and index stores. Tally has one:\n  * classic-level (LevelDB through the classic-level package; the counterpart of CometBFT\'s goleveldb)\n  * goleveldb: CometBFT\'s name, accepted so that its config.toml loads; the same backend',
       },
       dbDir: {
         key: 'db_dir',
@@ -613,6 +620,7 @@ export const SCHEMA: Schema = {
         chunkFetchers: {
           key: 'chunk_fetchers',
           kind: 'int',
+          quoted: true,
           default: 4,
           min: 1,
           max: 1024,

@@ -97,6 +97,7 @@ export function fromToml(f: FieldInfo, raw: unknown): Result {
       return typeof raw === 'string' ? finish(f, raw) : wrongType();
     case 'int':
       if (typeof raw === 'bigint') return fail(`${raw} is out of range: expected ${expectation(spec)}`);
+      if (spec.quoted === true && typeof raw === 'string' && /^[0-9]{1,9}$/.test(raw)) return finish(f, Number(raw));
       return typeof raw === 'number' && Number.isInteger(raw) ? finish(f, raw) : wrongType();
     case 'bool':
       return typeof raw === 'boolean' ? raw : wrongType();

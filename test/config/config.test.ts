@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   ConfigError,
@@ -179,7 +180,7 @@ describe('reading config.toml', () => {
     ['moniker = ""', 'moniker', 'must not be empty'],
     ['log_level = "loud"', 'log_level', 'bad log level'],
     ['log_format = "xml"', 'log_format', 'expected one of "plain", "json"'],
-    ['db_backend = "goleveldb"', 'db_backend', '"classic-level"'],
+    ['db_backend = "rocksdb"', 'db_backend', '"classic-level"'],
     ['[rpc]\nmax_body_bytes = "1000"', 'rpc.max_body_bytes', 'expected an integer ≥ 1, got string "1000"'],
     ['[rpc]\nmax_body_bytes = 0', 'rpc.max_body_bytes', 'out of range'],
     ['[rpc]\nmax_body_bytes = 1.5', 'rpc.max_body_bytes', 'got the number 1.5'],
@@ -399,5 +400,48 @@ describe('keys accepted but not acted on', () => {
     const named = ignoredSettings(set).map((s) => s.split(' = ')[0]);
     expect(named).toEqual(['statesync.enable']);
     expect(ignoredSettings(set)[0]).toContain('state sync is not implemented');
+  });
+});
+
+describe("a config.toml written for CometBFT 0.38", () => {
+  const cometbft = readFileSync(new URL('./cometbft-0.38-config.toml', import.meta.url), 'utf8');
+
+  it('loads, every key of it at CometBFT\'s defaults, with nothing to warn about', () => {
+    const c = parse(cometbft);
+    expect(c.dbBackend).toBe('goleveldb');
+    expect(c.statesync.chunkFetchers).toBe(4); // CometBFT quotes it: "4"
+    expect(c.consensus.timeoutCommitMs).toBe(1000);
+    expect(c.cometbftOnly).toBeUndefined();
+    expect(ignoredSettings(c)).toEqual([]);
+    expect(() => validateConfig(c)).not.toThrow();
+  });
+
+  it("names the CometBFT-only keys set away from CometBFT's defaults in the warning at start", () => {
+    const changed = cometbft
+      .replace('allow_duplicate_ip = false', 'allow_duplicate_ip = true')
+      .replace('type = "flood"', 'type = "nop"')
+      .replace('cors_allowed_methods = ["HEAD", "GET", "POST", ]', 'cors_allowed_methods = ["GET"]')
+      .replace('max_open_connections = 3', 'max_open_connections = 7');
+    const named = ignoredSettings(parse(changed));
+    expect(named).toEqual([
+      'rpc.cors_allowed_methods = ["GET"] (a CometBFT key Tally does not use)',
+      'p2p.allow_duplicate_ip = true (a CometBFT key Tally does not use)',
+      'mempool.type = "nop" (a CometBFT key Tally does not use)',
+      'instrumentation.max_open_connections = 7 (a CometBFT key Tally does not use)',
+    ]);
+  });
+
+  it('refuses a remote signer address (the node would sign with its key file instead)', () => {
+    const e = errorOf(() => parse(cometbft.replace('priv_validator_laddr = ""', 'priv_validator_laddr = "tcp://127.0.0.1:26659"')));
+    expect(e.key).toBe('priv_validator_laddr');
+    expect(e.message).toContain('no remote signer');
+  });
+
+  it('still rejects a key neither Tally nor CometBFT has, and a quoted number where CometBFT writes none', () => {
+    const typo = errorOf(() => parse('[p2p]\nprivate_peer_idz = ""'));
+    expect(typo.key).toBe('p2p.private_peer_idz');
+    expect(typo.message).toContain('unknown key');
+    expect(errorOf(() => parse('[statesync]\nchunk_fetchers = "four"')).key).toBe('statesync.chunk_fetchers');
+    expect(errorOf(() => parse('[mempool]\nsize = "5000"')).key).toBe('mempool.size');
   });
 });
