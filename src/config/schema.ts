@@ -33,6 +33,7 @@ export interface RpcConfig {
   maxSubscriptionsPerClient: number;
   timeoutBroadcastTxCommitMs: number;
   maxBodyBytes: number;
+  maxRequestBatchSize: number;
   maxHeaderBytes: number;
   unsafe: boolean;
 }
@@ -376,6 +377,13 @@ export const SCHEMA: Schema = {
           default: 10_000,
           min: 1,
           doc: 'How long to wait for a tx to be committed during /broadcast_tx_commit.\nShould stay below the HTTP write timeout of clients.',
+        },
+        maxRequestBatchSize: {
+          key: 'max_request_batch_size',
+          kind: 'int',
+          default: 10,
+          min: 0,
+          doc: 'Most requests in one JSON-RPC batch (an array of requests); 0: no limit.',
         },
         maxBodyBytes: {
           key: 'max_body_bytes',

@@ -301,6 +301,7 @@ export class TallyNode {
         port: laddr.port,
         maxBodyBytes: config.rpc.maxBodyBytes,
         maxHeaderBytes: config.rpc.maxHeaderBytes,
+        maxBatchRequests: config.rpc.maxRequestBatchSize,
         maxOpenConnections: config.rpc.maxOpenConnections,
         maxWebsocketClients: config.rpc.maxSubscriptionClients,
         corsAllowedOrigins: config.rpc.corsAllowedOrigins,

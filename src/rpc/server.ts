@@ -53,7 +53,7 @@ export interface RpcServerOptions {
   readonly maxHeaderBytes: number;
   /** Simultaneous HTTP connections (max_open_connections, default 900; 0 = unlimited). */
   readonly maxOpenConnections: number;
-  /** Requests in one batch (CometBFT's max_request_batch_size, default 10). */
+  /** Requests in one batch (max_request_batch_size, default 10; 0: no limit). */
   readonly maxBatchRequests: number;
   /** Simultaneous websocket clients (default 100). */
   readonly maxWebsocketClients: number;
@@ -295,7 +295,7 @@ export class RpcServer {
     }
     if (Array.isArray(parsed)) {
       if (parsed.length === 0) return errorResponse(null, new RpcError(INVALID_REQUEST, 'empty batch'));
-      if (parsed.length > this.opts.maxBatchRequests)
+      if (this.opts.maxBatchRequests > 0 && parsed.length > this.opts.maxBatchRequests)
         return errorResponse(null, new RpcError(INVALID_REQUEST, `batch of ${parsed.length} requests exceeds the limit of ${this.opts.maxBatchRequests}`));
       const out: Json[] = [];
       for (const r of parsed) {

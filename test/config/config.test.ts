@@ -53,6 +53,7 @@ describe('defaults', () => {
       maxSubscriptionClients: 100,
       maxSubscriptionsPerClient: 5,
       timeoutBroadcastTxCommitMs: 10_000,
+      maxRequestBatchSize: 10,
       maxBodyBytes: 1_000_000,
       maxHeaderBytes: 1_048_576,
       unsafe: false,

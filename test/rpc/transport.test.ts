@@ -76,6 +76,17 @@ describe('JSON-RPC over HTTP POST', () => {
     expect(onlyNotifications.status).toBe(204);
   });
 
+  test('max_request_batch_size = 0: a batch of any size is answered', async () => {
+    const unlimited = new RpcServer({ ...DEFAULT_RPC_SERVER_OPTIONS, port: 0, maxBatchRequests: 0 }, { methods, logger: silent });
+    await unlimited.start();
+    try {
+      const r = await fetch(`http://127.0.0.1:${unlimited.address().port}`, { method: 'POST', body: `[${Array.from({ length: 25 }, (_, i) => call('echo', {}, i)).join(',')}]` });
+      expect(((await r.json()) as JsonObject[]).map((x) => x.id)).toEqual(Array.from({ length: 25 }, (_, i) => i));
+    } finally {
+      await unlimited.stop();
+    }
+  });
+
   test('oversized bodies get 413 and the server keeps serving', async () => {
     const r = await post(call('echo', { text: 'x'.repeat(20_000) }));
     expect(r.status).toBe(413);
