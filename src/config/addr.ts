@@ -93,6 +93,17 @@ export function checkListenMultiaddr(s: string): string | undefined {
   return undefined;
 }
 
+/** A node id as libp2p spells it (what `tally show-node-id` prints). */
+export function checkPeerId(s: string): string | undefined {
+  if (/^[0-9a-fA-F]{40}$/.test(s)) return `${JSON.stringify(s)} is a CometBFT node id; Tally's are libp2p peer ids like 12D3KooW… (see \`tally show-node-id\`)`;
+  try {
+    peerIdFromString(s);
+    return undefined;
+  } catch {
+    return `${JSON.stringify(s)} is not a peer id (one looks like 12D3KooW…; see \`tally show-node-id\`)`;
+  }
+}
+
 /** A peer address: a multiaddr ending in /p2p/<peer id>. */
 export function checkPeerMultiaddr(s: string): string | undefined {
   if (/^[0-9a-fA-F]{40}@/.test(s))

@@ -4,7 +4,7 @@
 // here is automatically documented, parseable and overridable. The mapped type of SCHEMA makes
 // the compiler reject a Config field without a schema entry.
 import { hostname } from 'node:os';
-import { checkListenMultiaddr, checkPeerMultiaddr, parseHostPort, parseMultiaddr, parseTcpUrl, toMultiaddr } from './addr.js';
+import { checkListenMultiaddr, checkPeerId, checkPeerMultiaddr, parseHostPort, parseMultiaddr, parseTcpUrl, toMultiaddr } from './addr.js';
 import { parseLogLevel } from './log-level.js';
 
 export type LogFormat = 'plain' | 'json';
@@ -48,6 +48,8 @@ export interface P2PConfig {
   maxNumOutboundPeers: number;
   pex: boolean;
   seedMode: boolean;
+  privatePeerIds: string[];
+  unconditionalPeerIds: string[];
   addrBookFile: string;
   banDurationMs: number;
   banThreshold: number;
@@ -462,6 +464,22 @@ export const SCHEMA: Schema = {
           kind: 'bool',
           default: true,
           doc: 'Set true to enable peer exchange (/tally/<chain>/pex/1): peers tell each other about further\npeers, and a node dials those it does not know while below max_num_outbound_peers. Seeds are\nthen dialed for addresses (and again whenever no other peer is known); with pex = false they are\nkept connected like persistent peers.',
+        },
+        privatePeerIds: {
+          key: 'private_peer_ids',
+          kind: 'list',
+          form: 'csv',
+          default: [],
+          doc: 'Comma separated peer ids whose addresses this node never tells others (in peer exchange).',
+          check: checkPeerId,
+        },
+        unconditionalPeerIds: {
+          key: 'unconditional_peer_ids',
+          kind: 'list',
+          form: 'csv',
+          default: [],
+          doc: 'Comma separated peer ids the peer limits do not apply to: let in beyond max_num_inbound_peers,\ndialed beyond max_num_outbound_peers when dialed (unlike persistent peers, not redialed when lost).',
+          check: checkPeerId,
         },
         seedMode: {
           key: 'seed_mode',

@@ -163,7 +163,7 @@ export function networkOptionsFromConfig(
     host: { ...hostOptionsFromConfig(config.p2p), ...(bansFile !== undefined ? { bansFile } : {}) },
     maxTxBytes: config.mempool.maxTxBytes,
     maxPeerMsgsPerSec: config.p2p.maxPeerMsgsPerSec,
-    ...(config.p2p.pex ? { pex: { seeds: config.p2p.seeds, seedMode: config.p2p.seedMode, ...(addrBookFile !== undefined ? { bookFile: addrBookFile } : {}) } } : {}),
+    ...(config.p2p.pex ? { pex: { seeds: config.p2p.seeds, seedMode: config.p2p.seedMode, privatePeers: config.p2p.privatePeerIds, ...(addrBookFile !== undefined ? { bookFile: addrBookFile } : {}) } } : {}),
     broadcastTxs: config.mempool.broadcast,
     // a peer at a later height is normal for about one timeout_commit; wait a little longer
     catchUpDelayMs: Math.max(DEFAULT_CATCH_UP_DELAY_MS, 2 * config.consensus.timeoutCommitMs),

@@ -34,6 +34,8 @@ export interface HostOptions {
   readonly maxInboundPeers?: number;
   /** Outbound connections to non-persistent peers beyond this are not dialed. */
   readonly maxOutboundPeers?: number;
+  /** Peer ids the limits do not apply to (p2p.unconditional_peer_ids): let in, and dials not refused; not redialed. */
+  readonly unconditionalPeers?: readonly string[];
   /** One dial attempt, TCP through the upgrade. */
   readonly dialTimeoutMs?: number;
   /** Noise + Yamux upgrade of an inbound connection. */
@@ -79,6 +81,7 @@ export function hostOptionsFromConfig(p2p: P2PConfig): HostOptions {
     persistentPeers: p2p.pex ? p2p.persistentPeers : [...new Set([...p2p.persistentPeers, ...p2p.seeds])],
     maxInboundPeers: p2p.maxNumInboundPeers,
     maxOutboundPeers: p2p.maxNumOutboundPeers,
+    unconditionalPeers: p2p.unconditionalPeerIds,
     dialTimeoutMs: p2p.dialTimeoutMs,
     handshakeTimeoutMs: p2p.handshakeTimeoutMs,
     scores: { banThreshold: p2p.banThreshold, banDurationMs: p2p.banDurationMs },
@@ -181,6 +184,11 @@ export class P2PHost {
     return this.persistentIds.has(peer);
   }
 
+  /** Outside the peer limits: a persistent or an unconditional peer. */
+  private unlimited(peer: string): boolean {
+    return this.persistentIds.has(peer) || (this.opts.unconditionalPeers?.includes(peer) ?? false);
+  }
+
   /** Outbound connections this host may still open to non-persistent peers. */
   outboundSlots(): number {
     return Math.max(0, (this.opts.maxOutboundPeers ?? DEFAULT_MAX_OUTBOUND_PEERS) - this.outbound);
@@ -267,9 +275,9 @@ export class P2PHost {
       },
       connectionGater: {
         // a banned peer is refused both ways, persistent or not
-        denyInboundEncryptedConnection: (peer: PeerId) => this.isBanned(peer.toString()) || (!this.isPersistent(peer.toString()) && this.inbound >= maxIn),
+        denyInboundEncryptedConnection: (peer: PeerId) => this.isBanned(peer.toString()) || (!this.unlimited(peer.toString()) && this.inbound >= maxIn),
         denyOutboundEncryptedConnection: (peer: PeerId) => this.isBanned(peer.toString()),
-        denyDialPeer: (peer: PeerId) => this.isBanned(peer.toString()) || (!this.isPersistent(peer.toString()) && this.outbound >= maxOut && !this.isConnected(peer.toString())),
+        denyDialPeer: (peer: PeerId) => this.isBanned(peer.toString()) || (!this.unlimited(peer.toString()) && this.outbound >= maxOut && !this.isConnected(peer.toString())),
       },
       services: {
         identify: identify(),

@@ -50,6 +50,8 @@ export interface PexOptions {
   readonly bookFile?: string;
   /** p2p.seed_mode: crawl for addresses and hang up, keeping no connection but persistent ones. */
   readonly seedMode?: boolean;
+  /** p2p.private_peer_ids: peers whose addresses are never given out. */
+  readonly privatePeers?: readonly string[];
 }
 
 export interface PexModules {
@@ -104,6 +106,7 @@ export class PeerExchange {
   /** Requests a peer may make: one per third of the interval, bursts of 3. */
   private readonly requestMeter: FloodMeter;
   private readonly seedMode: boolean;
+  private readonly privatePeers: ReadonlySet<string>;
   /** Seed mode: when each peer was last dialed by the crawl. */
   private readonly crawled = new Map<string, number>();
   /** Seed mode: our requests in flight, which a hang-up after answering a peer waits for. */
@@ -122,6 +125,7 @@ export class PeerExchange {
     this.book = new AddressBook(opts.book ?? {}, this.now);
     this.seeds = parsePersistentPeers(opts.seeds ?? []);
     this.seedMode = opts.seedMode ?? false;
+    this.privatePeers = new Set(opts.privatePeers ?? []);
     const minRequestMs = Math.max(1, this.intervalMs / 3);
     this.requestMeter = new FloodMeter({ ratePerSec: 1000 / minRequestMs, burst: 3, penaltyEveryMs: minRequestMs, maxPeers: MAX_TRACKED_PEERS }, this.now);
     this.speaksPex = new ProtocolPeers(m.host, this.protocol, (peer) => {
@@ -401,7 +405,7 @@ export class PeerExchange {
           if (e instanceof Error && e.name === 'DecodeError') host.penalize(peer, 'bad_pex', `request: ${e.message}`);
           throw e;
         }
-        const addrs = this.book.selection(Math.min(limit, this.maxAddrs), (id) => id === peer || host.isBanned(id));
+        const addrs = this.book.selection(Math.min(limit, this.maxAddrs), (id) => id === peer || host.isBanned(id) || this.privatePeers.has(id));
         served = addrs.length;
         return Promise.resolve(encodePexAddrs(addrs));
       });

@@ -236,6 +236,8 @@ function sample(f: FieldInfo): { flag: string; value: FieldValue } {
       flag: `/ip4/10.0.0.1/tcp/26656/p2p/${PEER},/dns4/b.example.com/tcp/26656/p2p/${PEER2}`,
       value: [`/ip4/10.0.0.1/tcp/26656/p2p/${PEER}`, `/dns4/b.example.com/tcp/26656/p2p/${PEER2}`],
     },
+    'p2p.private_peer_ids': { flag: `${PEER},${PEER2}`, value: [PEER, PEER2] },
+    'p2p.unconditional_peer_ids': { flag: PEER, value: [PEER] },
     'statesync.rpc_servers': { flag: 'http://a:26657,https://b.example:443', value: ['http://a:26657', 'https://b.example:443'] },
     'statesync.trust_hash': { flag: 'AB'.repeat(32), value: 'AB'.repeat(32) },
     'instrumentation.prometheus_listen_addr': { flag: '127.0.0.1:9000', value: '127.0.0.1:9000' },
@@ -436,6 +438,15 @@ describe("a config.toml written for CometBFT 0.38", () => {
     const e = errorOf(() => parse(cometbft.replace('priv_validator_laddr = ""', 'priv_validator_laddr = "tcp://127.0.0.1:26659"')));
     expect(e.key).toBe('priv_validator_laddr');
     expect(e.message).toContain('no remote signer');
+  });
+
+  it('peer id lists take libp2p peer ids, and name a CometBFT hex id as such', () => {
+    const c = parse(`[p2p]\nprivate_peer_ids = "${PEER}"\nunconditional_peer_ids = ""`);
+    expect(c.p2p.privatePeerIds).toEqual([PEER]);
+    expect(c.p2p.unconditionalPeerIds).toEqual([]);
+    const e = errorOf(() => parse('[p2p]\nunconditional_peer_ids = "f4a9e8f2d3c4b5a697887766554433221100ffee"'));
+    expect(e.key).toBe('p2p.unconditional_peer_ids');
+    expect(e.message).toContain('is a CometBFT node id');
   });
 
   it('still rejects a key neither Tally nor CometBFT has, and a quoted number where CometBFT writes none', () => {

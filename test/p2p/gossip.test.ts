@@ -102,15 +102,16 @@ describe('p2p host', () => {
     expect(() => new P2PHost({ listen: ['/ip4/127.0.0.1/tcp/0'], persistentPeers: ['/ip4/127.0.0.1/tcp/1234'] }, { privateKey: k })).toThrow(P2PError);
   });
 
-  test('refuses inbound peers beyond max_num_inbound_peers, but not persistent ones', async () => {
-    const [ka, kb, kc, kd] = await Promise.all([1, 2, 3, 4].map(() => generateKeyPair('Ed25519')));
+  test('refuses inbound peers beyond max_num_inbound_peers, but not persistent or unconditional ones', async () => {
+    const [ka, kb, kc, kd, ke] = await Promise.all([1, 2, 3, 4, 5].map(() => generateKeyPair('Ed25519')));
     const dId = peerIdFromPrivateKey(kd!).toString();
+    const eId = peerIdFromPrivateKey(ke!).toString();
     const a = await makeHost(ka!, { maxInboundPeers: 1 });
     const aAddr = a.addresses()[0]!;
     // A lists D as persistent (at an address where nothing listens): D may connect despite the limit
     hosts.pop();
     await a.stop();
-    const a2 = await makeHost(ka!, { maxInboundPeers: 1, listen: [aAddr.replace(/\/p2p\/.*$/, '')], persistentPeers: [`/ip4/127.0.0.1/tcp/1/p2p/${dId}`] });
+    const a2 = await makeHost(ka!, { maxInboundPeers: 1, listen: [aAddr.replace(/\/p2p\/.*$/, '')], persistentPeers: [`/ip4/127.0.0.1/tcp/1/p2p/${dId}`], unconditionalPeers: [eId] });
     const b = await makeHost(kb!, { persistentPeers: [aAddr] });
     await until('B to connect', () => a2.peers().some((p) => p.id === b.peerId.toString()));
     const c = await makeHost(kc!, { persistentPeers: [aAddr] });
@@ -118,6 +119,9 @@ describe('p2p host', () => {
     expect(a2.peers().some((p) => p.id === c.peerId.toString())).toBe(false);
     const d = await makeHost(kd!, { persistentPeers: [aAddr] });
     await until('persistent D to connect', () => a2.peers().some((p) => p.id === d.peerId.toString()));
+    // E is p2p.unconditional_peer_ids on A: let in beyond the limit too
+    const e = await makeHost(ke!, { persistentPeers: [aAddr] });
+    await until('unconditional E to connect', () => a2.peers().some((p) => p.id === e.peerId.toString()));
   });
 });
 

@@ -222,6 +222,21 @@ describe('peer exchange over libp2p on 127.0.0.1', () => {
     expect(fifth.host.outboundSlots()).toBe(0);
   }, 60_000);
 
+  test('private_peer_ids: a peer kept private is never given out, the others are', async () => {
+    const { keys, ports, addrs } = await keysAndPorts(4);
+    const [idB, idC] = [1, 2].map((i) => peerIdFromPrivateKey(keys[i]!).toString()) as [string, string];
+    // A is connected to B and C and keeps B private; D knows only A
+    const a = await makeNode(keys[0]!, ports[0]!, { persistentPeers: [addrs[1]!, addrs[2]!] }, { privatePeers: [idB] });
+    await makeNode(keys[1]!, ports[1]!, {}, { intervalMs: 60_000 });
+    await makeNode(keys[2]!, ports[2]!, {}, { intervalMs: 60_000 });
+    await until('A connected to B and C', () => a.host.isConnected(idB) && a.host.isConnected(idC));
+    await new Promise((r) => setTimeout(r, 300)); // identify: A knows their addresses
+    const d = await makeNode(keys[3]!, ports[3]!, {}, { seeds: [addrs[0]!], intervalMs: 60_000 });
+    await until('D to learn of C from A', () => d.pex.book.get(idC) !== undefined);
+    expect(d.pex.book.get(idB)).toBeUndefined();
+    expect(a.pex.stats.served).toBeGreaterThanOrEqual(1);
+  }, 60_000);
+
   test('seed mode: hosts that know only the seed find each other; the seed answers, hangs up, and is not redialed', async () => {
     const { keys, ports, addrs } = await keysAndPorts(5);
     // a crawl every minute: none within this test, so every connection the seed has is one made to it
