@@ -66,6 +66,7 @@ export interface MempoolConfig {
   maxTxBytes: number;
   cacheSize: number;
   recheck: boolean;
+  keepInvalidTxsInCache: boolean;
   broadcast: boolean;
 }
 
@@ -581,6 +582,12 @@ export const SCHEMA: Schema = {
           kind: 'bool',
           default: true,
           doc: 'Recheck (CheckTx again) the transactions left in the mempool after every committed block,\nso that txs made invalid by the block are evicted.',
+        },
+        keepInvalidTxsInCache: {
+          key: 'keep-invalid-txs-in-cache',
+          kind: 'bool',
+          default: false,
+          doc: 'Keep the hashes of txs CheckTx rejected in the seen-cache, so that the same tx sent again is\nrefused as a duplicate without asking the app (false: it is checked again; it may have become valid).',
         },
         broadcast: {
           key: 'broadcast',

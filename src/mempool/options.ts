@@ -92,8 +92,8 @@ export function resolveOptions(o: MempoolOptions): ResolvedMempoolOptions {
 }
 
 /** The options from config.toml's [mempool] section (`broadcast` belongs to the gossip layer). */
-export function mempoolOptionsFromConfig(cfg: MempoolConfig, extra: Omit<MempoolOptions, 'size' | 'maxTxsBytes' | 'maxTxBytes' | 'cacheSize' | 'recheck'> = {}): MempoolOptions {
-  return { ...extra, size: cfg.size, maxTxsBytes: cfg.maxTxsBytes, maxTxBytes: cfg.maxTxBytes, cacheSize: cfg.cacheSize, recheck: cfg.recheck };
+export function mempoolOptionsFromConfig(cfg: MempoolConfig, extra: Omit<MempoolOptions, 'size' | 'maxTxsBytes' | 'maxTxBytes' | 'cacheSize' | 'recheck' | 'keepInvalidTxsInCache'> = {}): MempoolOptions {
+  return { ...extra, size: cfg.size, maxTxsBytes: cfg.maxTxsBytes, maxTxBytes: cfg.maxTxBytes, cacheSize: cfg.cacheSize, recheck: cfg.recheck, keepInvalidTxsInCache: cfg.keepInvalidTxsInCache };
 }
 
 /** Pino-shaped; a pino Logger fits. */

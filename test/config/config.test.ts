@@ -63,7 +63,7 @@ describe('defaults', () => {
     expect(c.p2p.maxNumOutboundPeers).toBe(10);
     expect(c.p2p.pex).toBe(true);
     expect(c.p2p.persistentPeers).toEqual([]);
-    expect(c.mempool).toEqual({ size: 5000, maxTxsBytes: 67_108_864, maxTxBytes: 1_048_576, cacheSize: 10_000, recheck: true, broadcast: true });
+    expect(c.mempool).toEqual({ size: 5000, maxTxsBytes: 67_108_864, maxTxBytes: 1_048_576, cacheSize: 10_000, recheck: true, keepInvalidTxsInCache: false, broadcast: true });
     expect(c.statesync.enable).toBe(false);
     expect(c.statesync.trustPeriodMs).toBe(168 * 3600 * 1000);
     expect(c.blocksync.version).toBe('v0');
@@ -116,7 +116,7 @@ describe('config.toml template', () => {
     lines.forEach((line, i) => {
       const t = /^\[([a-z0-9_]+)\]$/.exec(line);
       if (t) table = t[1]!;
-      const m = /^([a-z_]+) = /.exec(line);
+      const m = /^([a-z_-]+) = /.exec(line); // CometBFT has one hyphenated key (keep-invalid-txs-in-cache)
       if (!m) return;
       seen.push(table === null ? m[1]! : `${table}.${m[1]}`);
       expect(lines[i - 1], `comment above ${m[1]}`).toMatch(/^# ./);

@@ -3,7 +3,7 @@
 import { describe, expect, test } from 'vitest';
 import type { Logger } from 'pino';
 import { CheckTxType } from '../../src/abci/index.js';
-import { defaultConfig } from '../../src/config/index.js';
+import { defaultConfig, parseConfigToml } from '../../src/config/index.js';
 import {
   DEFAULT_CACHE_SIZE,
   DEFAULT_MAX_TX_BYTES,
@@ -21,7 +21,9 @@ describe('defaults and options', () => {
   test("CometBFT's defaults, and config.toml's [mempool] maps onto them", () => {
     expect([DEFAULT_MEMPOOL_SIZE, DEFAULT_MAX_TXS_BYTES, DEFAULT_MAX_TX_BYTES, DEFAULT_CACHE_SIZE]).toEqual([5000, 67_108_864, 1_048_576, 10_000]);
     const o = mempoolOptionsFromConfig(defaultConfig().mempool);
-    expect(o).toEqual({ size: 5000, maxTxsBytes: 67_108_864, maxTxBytes: 1_048_576, cacheSize: 10_000, recheck: true });
+    expect(o).toEqual({ size: 5000, maxTxsBytes: 67_108_864, maxTxBytes: 1_048_576, cacheSize: 10_000, recheck: true, keepInvalidTxsInCache: false });
+    // CometBFT's hyphenated key, from config.toml
+    expect(mempoolOptionsFromConfig(parseConfigToml('[mempool]\nkeep-invalid-txs-in-cache = true').mempool).keepInvalidTxsInCache).toBe(true);
   });
 
   test('bad options are refused with the offending value', () => {
