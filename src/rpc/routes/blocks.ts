@@ -122,8 +122,20 @@ export function blockRoutes(env: RpcEnv): Record<string, RpcMethod> {
     block_results: {
       params: ['height'],
       handler: async (p) => {
-        const height = resolveHeight(env, store.height(), heightParam(p));
-        const raw = await env.stateStore.loadFinalizeBlockResponse(height);
+        const requested = heightParam(p);
+        let height = resolveHeight(env, store.height(), requested);
+        let raw = await env.stateStore.loadFinalizeBlockResponse(height);
+        if (!raw && requested === undefined && env.config.storage.discardAbciResponses) {
+          // the latest: its response is written alongside its block, and the one before it is
+          // deleted once the next block's writes are done; between the two, it is one of these
+          for (const h of [store.height(), store.height() - 1]) {
+            raw = h > 0 ? await env.stateStore.loadFinalizeBlockResponse(h) : undefined;
+            if (raw) {
+              height = h;
+              break;
+            }
+          }
+        }
         if (!raw) {
           // CometBFT's words for it, then which heights this node does keep
           if (env.config.storage.discardAbciResponses)
