@@ -50,6 +50,17 @@ async function open(dir: string, key: PrivKey, doubleSignCheckHeight: number): P
   };
 }
 
+/** An engine over `dir` signing with `key` starts (the check passes), then is closed. */
+async function expectStarts(dir: string, key: PrivKey, doubleSignCheckHeight: number): Promise<void> {
+  const n = await open(dir, key, doubleSignCheckHeight);
+  try {
+    await n.engine.start(n.state);
+    expect(n.engine.running).toBe(true);
+  } finally {
+    await n.close();
+  }
+}
+
 /** A home where validator A committed heights 1..5 and stopped. */
 async function chainSignedByA(): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'tally-dscheck-'));
@@ -83,24 +94,11 @@ describe('double_sign_check_height', () => {
     } finally {
       await checked.close();
     }
-    const off = await open(dir, A, 0);
-    try {
-      await off.engine.start(off.state);
-      expect(off.engine.running).toBe(true);
-    } finally {
-      await off.close();
-    }
+    await expectStarts(dir, A, 0);
   });
 
   test('a key with no precommit in the last blocks starts', async () => {
-    const dir = await chainSignedByA();
-    const b = await open(dir, B, 100);
-    try {
-      await b.engine.start(b.state);
-      expect(b.engine.running).toBe(true);
-    } finally {
-      await b.close();
-    }
+    await expectStarts(await chainSignedByA(), B, 100);
   });
 
   test("consensus started again in the same process (after block sync) skips the heights it precommitted in", async () => {
