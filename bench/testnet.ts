@@ -9,13 +9,14 @@
 //
 // Each run starts a fresh testnet and prints one JSON line. Without --concurrency it sweeps
 // 1, 64, 256 and 1024 clients (commit mode). Options: --validators --duration --concurrency
-// --tx-bytes --mode --rate --timeout-commit --create-empty-blocks --empty-proposal-delay (20ms) --indexer --warmup, and --etcd
-// to run the etcd anchor (../shared/anchors/etcd/run.sh) with the same shape after each run;
-// --repeat N runs each point N times (Tally and etcd alternating) and prints the median run.
+// --tx-bytes --mode --rate --timeout-commit --create-empty-blocks --empty-proposal-delay (20ms)
+// --indexer --warmup --rpc-nodes --keep-logs --http-client, and --etcd to run the etcd anchor
+// (../shared/anchors/etcd/run.sh) with the same shape after each run; --repeat N runs each point
+// N times (Tally and etcd alternating) and prints the median run.
 import '../src/polyfill/index.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
@@ -46,6 +47,9 @@ const { values: args } = parseArgs({
     'empty-proposal-delay': { type: 'string', default: '20ms' },
     indexer: { type: 'string', default: 'kv' },
     'keep-logs': { type: 'string' },
+    // load only the first K validators' RPC (the others still gossip, check and execute every tx):
+    // with K = 1 the first node's CPU less another's is what serving the RPC costs
+    'rpc-nodes': { type: 'string' },
     // run ../shared/anchors/etcd (a 4-member etcd cluster, same closed-loop load) after each
     // commit-mode run and add its figures and the ratio to the line; needs etcd installed
     etcd: { type: 'boolean', default: false },
@@ -66,6 +70,8 @@ const DURATION_S = Number(args.duration);
 const WARMUP_S = Number(args.warmup);
 const TX_BYTES = Number(args['tx-bytes']);
 const MODE = args.mode;
+const RPC_NODES = args['rpc-nodes'] === undefined ? VALIDATORS : Number(args['rpc-nodes']);
+if (!Number.isInteger(RPC_NODES) || RPC_NODES < 1 || RPC_NODES > VALIDATORS) throw new Error(`--rpc-nodes: expected 1..${VALIDATORS}, got ${args['rpc-nodes']}`);
 if (MODE !== 'commit' && MODE !== 'async') throw new Error(`--mode: expected commit or async, got ${MODE}`);
 if (!(TX_BYTES >= 16)) throw new Error('--tx-bytes: at least 16');
 const HTTP_CLIENT = args['http-client'];
@@ -130,6 +136,7 @@ async function startTestnet(): Promise<Testnet> {
   if (init.status !== 0) throw new Error(`tally testnet failed: ${init.stderr}`);
   const rpcPorts = Array.from({ length: VALIDATORS }, (_, i) => base + 10 * i + 1);
   const logs = args['keep-logs'];
+  if (logs) mkdirSync(logs, { recursive: true });
   const children = Array.from({ length: VALIDATORS }, (_, i) => {
     // BENCH_NODE_ARGS: extra node flags for the validators, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
     const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
@@ -248,7 +255,7 @@ async function runCommit(net: Testnet, concurrency: number): Promise<{ latencies
   const end = measureFrom + DURATION_S * 1000;
   await Promise.all(
     Array.from({ length: concurrency }, async (_, c) => {
-      const port = net.rpcPorts[c % net.rpcPorts.length]!;
+      const port = net.rpcPorts[c % RPC_NODES]!;
       const conn = HTTP_CLIENT === 'lean' ? new HttpConn(port) : undefined;
       const send = (body: string): Promise<{ status: number; text: string }> => (conn ? conn.post(body) : post(port, body));
       while (Date.now() < end) {
@@ -313,7 +320,7 @@ async function runAsync(net: Testnet, rate: number): Promise<{ latencies: number
     const owed = Math.floor(((Date.now() - t0) / 1000) * rate) - sentCount;
     for (let i = 0; i < owed; i++) {
       const tx = makeTx();
-      const port = net.rpcPorts[sentCount % net.rpcPorts.length]!;
+      const port = net.rpcPorts[sentCount % RPC_NODES]!;
       sentCount++;
       const sent = Date.now();
       pending.set(createHash('sha256').update(tx).digest('hex'), sent);
@@ -353,7 +360,8 @@ async function runOnce(concurrency: number): Promise<Record<string, unknown>> {
     const ownCpu0 = process.cpuUsage();
     const wall0 = Date.now();
     const r = MODE === 'commit' ? await runCommit(net, concurrency) : await runAsync(net, Number(args.rate));
-    const cpuS = net.children.reduce((s, c, i) => s + (cpuTicks(c.pid!) - cpu0[i]!), 0) / 100;
+    const cpuEach = net.children.map((c, i) => (cpuTicks(c.pid!) - cpu0[i]!) / 100);
+    const cpuS = cpuEach.reduce((s, x) => s + x, 0);
     const wallS = (Date.now() - wall0) / 1000;
     const ownCpu = process.cpuUsage(ownCpu0);
     const loadgenCpuS = (ownCpu.user + ownCpu.system) / 1e6;
@@ -379,6 +387,8 @@ async function runOnce(concurrency: number): Promise<Record<string, unknown>> {
       txs_per_block_max: Math.max(0, ...blocks.map((b) => b.txs)),
       rss_mb_max: Math.round(rssMax),
       nodes_cpu_pct_of_one_core: Math.round((cpuS / wallS) * 100),
+      node_cpu_pct_each: cpuEach.map((x) => Math.round((x / wallS) * 100)),
+      rpc_nodes: RPC_NODES,
       loadgen_cpu_pct_of_one_core: Math.round((loadgenCpuS / wallS) * 100),
       http_client: MODE === 'commit' ? HTTP_CLIENT : 'node',
       loadavg_1m: round2(loadavg()[0]!),
