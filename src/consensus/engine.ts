@@ -301,7 +301,9 @@ export class ConsensusEngine {
     const last = state.lastBlockHeight;
     const lowest = Math.max(1, last - n + 1, this.precommittedUpTo + 1);
     for (let h = last; h >= lowest; h--) {
-      for (const commit of [await this.m.blockStore.loadSeenCommit(h), await this.m.blockStore.loadBlockCommit(h)]) {
+      // the canonical commit of h is in block h + 1, which the newest height does not have yet
+      const canonical = h < last ? await this.m.blockStore.loadBlockCommit(h) : undefined;
+      for (const commit of [await this.m.blockStore.loadSeenCommit(h), canonical]) {
         const index = commit?.signatures.findIndex((sig) => sig.blockIdFlag === BlockIDFlag.Commit && bytesEqual(sig.validatorAddress, me)) ?? -1;
         if (index < 0) continue;
         throw new ConsensusError(

@@ -127,6 +127,7 @@ export class P2PHost {
   private readonly log: P2PLogger;
   private readonly persistent: PersistentPeer[];
   private readonly persistentIds: Set<string>;
+  private readonly unconditionalIds: ReadonlySet<string>;
   private readonly redials = new Map<string, Redial>();
   /** Aborts dials in flight at stop(). */
   private dialAbort = new AbortController();
@@ -144,6 +145,7 @@ export class P2PHost {
     this.loadBans();
     this.persistent = parsePersistentPeers(opts.persistentPeers ?? []);
     this.persistentIds = new Set(this.persistent.map((p) => p.id));
+    this.unconditionalIds = new Set(opts.unconditionalPeers ?? []);
   }
 
   /** The libp2p node (after start()). */
@@ -186,7 +188,7 @@ export class P2PHost {
 
   /** Outside the peer limits: a persistent or an unconditional peer. */
   private unlimited(peer: string): boolean {
-    return this.persistentIds.has(peer) || (this.opts.unconditionalPeers?.includes(peer) ?? false);
+    return this.persistentIds.has(peer) || this.unconditionalIds.has(peer);
   }
 
   /** Outbound connections this host may still open to non-persistent peers. */
