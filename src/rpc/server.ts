@@ -3,7 +3,7 @@
 // no input — malformed, oversized, wrong-typed — gets anything but an error response, and a
 // handler's exception never reaches the client as a stack trace.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import type { Json, JsonObject } from '../codec/index.js';
 import {
@@ -17,6 +17,7 @@ import {
   successResponse,
   type RpcId,
 } from './jsonrpc.js';
+import { serveLean } from './lean-http.js';
 
 /** A websocket connection as methods see it (subscriptions push events through `send`). */
 export interface WsSession {
@@ -94,6 +95,8 @@ function isRpcId(v: Json | undefined): v is string | number {
 
 export class RpcServer {
   private http: Server | undefined;
+  /** Accepts the connections: plain JSON-RPC POSTs are served lean, the rest go to `http`. */
+  private listener: NetServer | undefined;
   private wss: WebSocketServer | undefined;
   private readonly sockets = new Set<Socket>();
   private nextWsId = 1;
@@ -108,18 +111,13 @@ export class RpcServer {
 
   /** The bound address (useful with port 0). */
   address(): { host: string; port: number } {
-    const a = this.http?.address();
+    const a = this.listener?.address();
     if (!a || typeof a === 'string') throw new Error('RPC server is not listening');
     return { host: a.address, port: a.port };
   }
 
   async start(): Promise<void> {
     const http = createServer({ maxHeaderSize: this.opts.maxHeaderBytes }, (req, res) => void this.onHttp(req, res));
-    if (this.opts.maxOpenConnections > 0) http.maxConnections = this.opts.maxOpenConnections;
-    http.on('connection', (s: Socket) => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-    });
     // A malformed HTTP request is answered by node with 400 and closed; never an exception.
     http.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
       // headers beyond max_header_bytes: 431, as Go's server (CometBFT's) answers
@@ -127,6 +125,21 @@ export class RpcServer {
       if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
       else socket.destroy();
     });
+    const lean = {
+      maxHeaderBytes: this.opts.maxHeaderBytes,
+      maxBodyBytes: this.opts.maxBodyBytes,
+      cors: this.opts.corsAllowedOrigins.length > 0,
+      keepAliveMs: http.keepAliveTimeout,
+      requestMs: http.headersTimeout,
+    };
+    const reply = (body: Buffer): Promise<string | undefined> => this.postReply(body).then((r) => (r === undefined ? undefined : JSON.stringify(r)));
+    // allowHalfOpen as node:http's own server: a client's FIN must not cut off its answer
+    const listener = createNetServer({ allowHalfOpen: true }, (s) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+      serveLean(s, http, reply, lean);
+    });
+    if (this.opts.maxOpenConnections > 0) listener.maxConnections = this.opts.maxOpenConnections;
     const wss = new WebSocketServer({ noServer: true, maxPayload: this.opts.maxBodyBytes });
     http.on('upgrade', (req, socket: Socket, head) => {
       const path = (req.url ?? '').split('?')[0];
@@ -141,11 +154,15 @@ export class RpcServer {
       wss.handleUpgrade(req, socket, head, (ws) => this.onWebsocket(ws, req));
     });
     this.http = http;
+    this.listener = listener;
     this.wss = wss;
     await new Promise<void>((resolve, reject) => {
-      http.once('error', reject);
-      http.listen(this.opts.port, this.opts.host, () => {
-        http.off('error', reject);
+      listener.once('error', reject);
+      listener.listen(this.opts.port, this.opts.host, () => {
+        listener.off('error', reject);
+        // node:http starts its headers/request timeout checks on 'listening'; it never listens
+        // itself here (connections are handed to it), so it is told when the listener is
+        http.emit('listening');
         resolve();
       });
     });
@@ -158,10 +175,13 @@ export class RpcServer {
     if (this.pingTimer) clearInterval(this.pingTimer);
     for (const ws of this.wss?.clients ?? []) ws.terminate();
     this.wss?.close();
+    const listener = this.listener;
     const http = this.http;
+    this.listener = undefined;
     this.http = undefined;
-    if (!http) return;
-    const closed = new Promise<void>((resolve) => http.close(() => resolve()));
+    if (!listener) return;
+    http?.close(() => {}); // stops its timeout checks; it has no socket of its own to close
+    const closed = new Promise<void>((resolve) => listener.close(() => resolve()));
     for (const s of this.sockets) s.destroy();
     await closed;
   }
@@ -210,8 +230,13 @@ export class RpcServer {
   private async onPost(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await this.readBody(req, res);
     if (body === undefined) return;
-    if (body.length === 0) return this.writeJson(res, 200, this.listMethods());
-    return this.writeJson(res, 200, await this.onJsonRpcText(body.toString('utf8'), undefined));
+    return this.writeJson(res, 200, await this.postReply(body));
+  }
+
+  /** The answer to a POST's body: the methods for an empty one, else the JSON-RPC reply. */
+  private postReply(body: Buffer): Promise<Json | undefined> {
+    if (body.length === 0) return Promise.resolve(this.listMethods());
+    return this.onJsonRpcText(body.toString('utf8'), undefined);
   }
 
   /** Reads the body up to the limit; answers 413 and returns undefined beyond it. */

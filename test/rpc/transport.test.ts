@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import WebSocket from 'ws';
 import type { Json, JsonObject } from '../../src/codec/index.js';
@@ -12,6 +13,7 @@ const methods = new Map<string, RpcMethod>([
   ['echo', { params: ['text', 'height', 'data', 'flag'], handler: (p) => ({ text: p.string('text') ?? null, height: p.int('height', { min: 0 }) ?? null, data: Buffer.from(p.bytes('data', 'hex') ?? []).toString('hex'), flag: p.bool('flag') ?? null }) }],
   ['fail', { params: [], handler: () => { throw new RpcError(SERVER_ERROR, 'height 99 must be less than or equal to the current blockchain height 5'); } }],
   ['crash', { params: [], handler: () => { throw new TypeError('boom'); } }],
+  ['slow', { params: [], handler: () => new Promise<Json>((resolve) => setTimeout(() => resolve({ text: 'slow' }), 100)) }],
   ['spam', { params: ['n'], wsOnly: true, handler: (p, ctx) => { const n = p.int('n') ?? 0; for (let i = 0; i < n; i++) ctx.ws!.send({ jsonrpc: '2.0', id: ctx.id, result: { i, pad: 'x'.repeat(10_000) } }); return {}; } }],
 ]);
 
@@ -205,5 +207,83 @@ describe('malformed input never breaks the server', () => {
     expect(['400', 'error']).toContain(status);
     const ok = await post(call('echo', {}));
     expect(ok.status).toBe(200);
+  });
+});
+
+/** Writes `chunks` on one raw connection (each in its own write), half-closes, and returns all it read. */
+function raw(chunks: string[], opts: { end?: boolean } = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ host: '127.0.0.1', port }, async () => {
+      for (const c of chunks) {
+        s.write(c);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      if (opts.end !== false) s.end();
+    });
+    let out = '';
+    s.setEncoding('latin1');
+    s.on('data', (d: string) => (out += d));
+    s.on('error', reject);
+    s.on('close', () => resolve(out));
+  });
+}
+
+const rawPost = (body: string, extra = ''): string => `POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`;
+const statuses = (out: string): string[] => [...out.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => m[1]!);
+const bodies = (out: string): JsonObject[] => [...out.matchAll(/\{"jsonrpc".*?\}\}/g)].map((m) => JSON.parse(m[0]) as JsonObject);
+
+// Plain JSON-RPC POSTs are served without node:http; every other request is handed to it with
+// the bytes already read. These drive both on one connection, byte by byte and pipelined.
+describe('the lean POST path and the hand-over to node:http', () => {
+  test('pipelined POSTs are answered in order, then a GET on the same connection goes to node:http', async () => {
+    const out = await raw([rawPost(call('echo', { text: 'a' }, 1)) + rawPost(call('echo', { text: 'b' }, 2)) + 'GET /echo?text="c" HTTP/1.1\r\nHost: x\r\n\r\n' + rawPost(call('echo', { text: 'd' }, 4))]);
+    expect(statuses(out)).toEqual(['200', '200', '200', '200']);
+    expect(bodies(out).map((b) => (b.result as JsonObject).text)).toEqual(['a', 'b', 'c', 'd']);
+    expect(bodies(out).map((b) => b.id)).toEqual([1, 2, -1, 4]);
+  });
+
+  test('a request split into single bytes is read whole; the answer has a length and keep-alive', async () => {
+    const req = rawPost(call('echo', { text: 'split' }, 7));
+    const out = await raw([...req].slice(0, 60).concat(req.slice(60)));
+    expect(statuses(out)).toEqual(['200']);
+    expect(out).toMatch(/\r\nContent-Type: application\/json\r\n/);
+    expect(out).toMatch(/\r\nKeep-Alive: timeout=\d+\r\n/);
+    const len = Number(/Content-Length: (\d+)/.exec(out)![1]);
+    expect(Buffer.byteLength(out.slice(out.indexOf('\r\n\r\n') + 4), 'latin1')).toBe(len);
+    expect(bodies(out)[0]).toMatchObject({ id: 7, result: { text: 'split' } });
+  });
+
+  test('Connection: close is honoured: the server answers and closes', async () => {
+    const out = await raw([rawPost(call('echo', { text: 'bye' }), 'Connection: close\r\n') + rawPost(call('echo', { text: 'never' }))], { end: false });
+    expect(statuses(out)).toEqual(['200']);
+    expect(out).toMatch(/\r\nConnection: close\r\n/);
+    expect(out).not.toMatch(/never/);
+  });
+
+  test('notifications get 204; an empty body lists the methods', async () => {
+    const out = await raw([rawPost('{"jsonrpc":"2.0","method":"echo"}') + rawPost('')]);
+    expect(statuses(out)).toEqual(['204', '200']);
+    expect(out).toMatch(/available_endpoints/);
+  });
+
+  test('what the lean path does not take gets node:http\'s answer: bad header, oversize, chunked, no Host, HTTP/1.0', async () => {
+    const body = call('echo', { text: 'x' });
+    const cases: [string, string][] = [
+      [`POST / HTTP/1.1\r\nHost: x\r\nX-Bad: a\u0001b\r\nContent-Length: ${body.length}\r\n\r\n${body}`, '400'],
+      [`POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 20000\r\n\r\n${'x'.repeat(20_000)}`, '413'],
+      [`POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`, '200'],
+      [`POST / HTTP/1.1\r\nContent-Length: ${body.length}\r\n\r\n${body}`, '400'],
+      [`POST / HTTP/1.0\r\nContent-Length: ${body.length}\r\n\r\n${body}`, '200'],
+      [`POST /other HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n${body}`, '404'],
+      [`POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd`, '400'],
+    ];
+    for (const [req, status] of cases) expect(statuses(await raw([req])), req.slice(0, 80)).toEqual([status]);
+    const ok = await post(call('echo', { text: 'after' }));
+    expect(ok.json).toMatchObject({ result: { text: 'after' } });
+  });
+
+  test('a client that half-closes while its request is answered still gets the answer', async () => {
+    const out = await raw([rawPost(call('slow', {}))]);
+    expect(bodies(out)[0]).toMatchObject({ result: { text: 'slow' } });
   });
 });

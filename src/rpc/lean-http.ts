@@ -1,0 +1,203 @@
+// The lean path for the request that carries nearly all of the RPC's load: a JSON-RPC POST to
+// "/" with a Content-Length body on a keep-alive HTTP/1.1 connection. node:http spent 35–43 µs
+// of CPU per such request (parser objects, streams, header maps); this reads the head with a few
+// string scans and writes head and body in one write. Anything else — another method or path,
+// chunked bodies, Expect, Upgrade, HTTP/1.0, CORS requests, heads or bodies over the limits, a
+// head it does not fully understand — is handed, with the bytes already read, to the node:http
+// server, which then owns the connection and answers as before (400, 413, 431, GET, websocket).
+import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
+
+export interface LeanHttpOptions {
+  /** Request line and headers, in bytes: a longer head goes to node:http (which answers 431). */
+  readonly maxHeaderBytes: number;
+  /** A larger body goes to node:http (which answers 413). */
+  readonly maxBodyBytes: number;
+  /** Requests with an Origin header go to node:http, which adds the CORS headers. */
+  readonly cors: boolean;
+  /** Idle time allowed between requests on a kept-alive connection (node:http's keepAliveTimeout). */
+  readonly keepAliveMs: number;
+  /** Time allowed for a started request's head and body to arrive (node:http's headersTimeout). */
+  readonly requestMs: number;
+}
+
+/** The answer to one POST: a JSON text (200) or nothing (204, only notifications). */
+export type LeanReply = (body: Buffer) => Promise<string | undefined>;
+
+const HEAD_END = Buffer.from('\r\n\r\n');
+const REQUEST_LINE = 'POST / HTTP/1.1\r\n';
+const REQUEST_LINE_BYTES = Buffer.from(REQUEST_LINE, 'latin1');
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
+// eslint-disable-next-line no-control-regex -- control characters are what it looks for
+const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
+/** Pipelined bytes buffered while a request is answered before reading pauses. */
+const PIPELINE_BUFFER = 1 << 20;
+
+let dateSecond = -1;
+let dateText = '';
+/** The Date header's value, formatted once a second (as node:http does). */
+function httpDate(): string {
+  const now = Date.now();
+  const s = Math.floor(now / 1000);
+  if (s !== dateSecond) {
+    dateSecond = s;
+    dateText = new Date(now).toUTCString();
+  }
+  return dateText;
+}
+
+/** What the head says, or undefined when node:http must take the request. */
+interface Head {
+  readonly bodyStart: number;
+  readonly length: number;
+  readonly close: boolean;
+}
+
+/** Reads a head that ends at `end` (the index of CRLFCRLF); undefined for anything but the plain case. */
+function readHead(buf: Buffer, end: number, opts: LeanHttpOptions): Head | undefined {
+  const head = buf.toString('latin1', REQUEST_LINE.length, end + 2);
+  let length = -1;
+  let close = false;
+  let host = false;
+  let at = 0;
+  while (at < head.length) {
+    const eol = head.indexOf('\r\n', at);
+    const colon = head.indexOf(':', at);
+    if (colon < 0 || colon > eol) return undefined;
+    const first = head.charCodeAt(at);
+    if (first === 0x20 || first === 0x09 || colon === at) return undefined; // folded or nameless: node:http judges it
+    const name = head.slice(at, colon).toLowerCase();
+    const value = head.slice(colon + 1, eol).trim();
+    at = eol + 2;
+    // not a token, or a control character: node:http answers 400
+    if (!TOKEN.test(name) || CONTROL.test(value)) return undefined;
+    if (name === 'content-length') {
+      if (length !== -1 || !/^\d{1,15}$/.test(value)) return undefined;
+      length = Number(value);
+    } else if (name === 'host') {
+      host = true;
+    } else if (name === 'connection') {
+      const v = value.toLowerCase();
+      if (v.includes('upgrade')) return undefined;
+      if (v.includes('close')) close = true;
+    } else if (name === 'transfer-encoding' || name === 'expect' || name === 'upgrade' || (name === 'origin' && opts.cors)) {
+      return undefined;
+    }
+  }
+  // node:http answers a HTTP/1.1 request without Host with 400
+  if (!host || length < 0 || length > opts.maxBodyBytes) return undefined;
+  return { bodyStart: end + 4, length, close };
+}
+
+/**
+ * Serves one connection: plain JSON-RPC POSTs here, one at a time in arrival order; the first
+ * request of another kind hands the connection (and every byte not yet answered) to `http`.
+ */
+export function serveLean(socket: Socket, http: Server, reply: LeanReply, opts: LeanHttpOptions): void {
+  let buf: Buffer = Buffer.alloc(0);
+  let busy = false;
+  let ended = false;
+  let gone = false;
+
+  const onData = (d: Buffer): void => {
+    buf = buf.length === 0 ? d : Buffer.concat([buf, d]);
+    if (busy) {
+      if (buf.length > PIPELINE_BUFFER) socket.pause();
+      return;
+    }
+    next();
+  };
+  const onEnd = (): void => {
+    ended = true;
+    if (!busy) socket.end();
+  };
+  const onTimeout = (): void => {
+    socket.destroy();
+  };
+  const onClose = (): void => {
+    gone = true;
+  };
+  socket.setNoDelay(true);
+  socket.setTimeout(opts.keepAliveMs);
+  socket.on('data', onData);
+  socket.on('end', onEnd);
+  socket.on('timeout', onTimeout);
+  socket.on('close', onClose);
+  socket.on('error', onTimeout);
+
+  function handOff(): void {
+    if (ended) {
+      // the client half-closed behind a request node:http would take: a stream that has ended
+      // cannot be handed over, so the connection closes after the answers already sent
+      socket.end();
+      return;
+    }
+    socket.off('data', onData);
+    socket.off('end', onEnd);
+    socket.off('timeout', onTimeout);
+    socket.off('close', onClose);
+    socket.off('error', onTimeout);
+    socket.setTimeout(0);
+    socket.pause();
+    if (buf.length > 0) socket.unshift(buf);
+    buf = Buffer.alloc(0);
+    http.emit('connection', socket);
+    socket.resume();
+  }
+
+  function next(): void {
+    if (gone) return;
+    if (buf.length === 0) {
+      if (ended) socket.end();
+      else socket.setTimeout(opts.keepAliveMs);
+      return;
+    }
+    // the request line decides at once: only "POST / HTTP/1.1" stays here
+    const n = Math.min(buf.length, REQUEST_LINE_BYTES.length);
+    if (buf.compare(REQUEST_LINE_BYTES, 0, n, 0, n) !== 0) return handOff();
+    const end = buf.indexOf(HEAD_END);
+    if (end < 0) {
+      if (buf.length > opts.maxHeaderBytes || buf.includes('\n\n')) return handOff();
+      if (ended) return handOff(); // a truncated request
+      socket.setTimeout(opts.requestMs);
+      return;
+    }
+    if (end > opts.maxHeaderBytes) return handOff();
+    const head = readHead(buf, end, opts);
+    if (!head) return handOff();
+    const total = head.bodyStart + head.length;
+    if (buf.length < total) {
+      if (ended) return handOff();
+      socket.setTimeout(opts.requestMs);
+      return;
+    }
+    const body = buf.subarray(head.bodyStart, total);
+    buf = buf.length === total ? Buffer.alloc(0) : buf.subarray(total);
+    busy = true;
+    socket.setTimeout(0); // a broadcast_tx_commit may wait for its block: no idle timeout meanwhile
+    void reply(body).then(
+      (text) => respond(text, head.close),
+      () => respond(null, true),
+    );
+  }
+
+  function respond(text: string | undefined | null, close: boolean): void {
+    busy = false;
+    if (gone) return;
+    const conn = close ? 'Connection: close\r\n' : `Connection: keep-alive\r\nKeep-Alive: timeout=${Math.round(opts.keepAliveMs / 1000)}\r\n`;
+    let out: string;
+    if (text === null) out = `HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 15\r\nDate: ${httpDate()}\r\n${conn}\r\ninternal error\n`;
+    else if (text === undefined) out = `HTTP/1.1 204 No Content\r\nDate: ${httpDate()}\r\n${conn}\r\n`;
+    else out = `HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nDate: ${httpDate()}\r\n${conn}\r\n${text}`;
+    if (close) {
+      socket.end(out);
+      gone = true;
+      return;
+    }
+    const flushed = socket.write(out);
+    if (socket.isPaused()) socket.resume();
+    // a client that does not read its answers gets no more of them until it does
+    if (flushed) next();
+    else socket.once('drain', next);
+  }
+}
