@@ -64,12 +64,10 @@ function readHead(buf: Buffer, end: number, opts: LeanHttpOptions): Head | undef
     const eol = head.indexOf('\r\n', at);
     const colon = head.indexOf(':', at);
     if (colon < 0 || colon > eol) return undefined;
-    const first = head.charCodeAt(at);
-    if (first === 0x20 || first === 0x09 || colon === at) return undefined; // folded or nameless: node:http judges it
     const name = head.slice(at, colon).toLowerCase();
     const value = head.slice(colon + 1, eol).trim();
     at = eol + 2;
-    // not a token, or a control character: node:http answers 400
+    // not a token (folded, nameless, spaced), or a control character: node:http answers 400
     if (!TOKEN.test(name) || CONTROL.test(value)) return undefined;
     if (name === 'content-length') {
       if (length !== -1 || !/^\d{1,15}$/.test(value)) return undefined;
@@ -77,9 +75,8 @@ function readHead(buf: Buffer, end: number, opts: LeanHttpOptions): Head | undef
     } else if (name === 'host') {
       host = true;
     } else if (name === 'connection') {
-      const v = value.toLowerCase();
-      if (v.includes('upgrade')) return undefined;
-      if (v.includes('close')) close = true;
+      // (an upgrade needs an Upgrade header too, which is handed over below)
+      if (value.toLowerCase().includes('close')) close = true;
     } else if (name === 'transfer-encoding' || name === 'expect' || name === 'upgrade' || (name === 'origin' && opts.cors)) {
       return undefined;
     }
@@ -109,7 +106,7 @@ export function serveLean(socket: Socket, http: Server, reply: LeanReply, opts: 
   };
   const onEnd = (): void => {
     ended = true;
-    if (!busy) socket.end();
+    if (!busy) next(); // ends the connection, or hands a partial request to node:http to answer
   };
   const onTimeout = (): void => {
     socket.destroy();
@@ -126,21 +123,24 @@ export function serveLean(socket: Socket, http: Server, reply: LeanReply, opts: 
   socket.on('error', onTimeout);
 
   function handOff(): void {
-    if (ended) {
-      // the client half-closed behind a request node:http would take: a stream that has ended
-      // cannot be handed over, so the connection closes after the answers already sent
-      socket.end();
-      return;
-    }
     socket.off('data', onData);
     socket.off('end', onEnd);
     socket.off('timeout', onTimeout);
     socket.off('close', onClose);
     socket.off('error', onTimeout);
     socket.setTimeout(0);
-    socket.pause();
-    if (buf.length > 0) socket.unshift(buf);
+    const rest = buf;
     buf = Buffer.alloc(0);
+    if (ended) {
+      // the client has half-closed: an ended stream takes no unshift, so node:http is given the
+      // bytes and the end as the events it listens to
+      http.emit('connection', socket);
+      if (rest.length > 0) socket.emit('data', rest);
+      socket.emit('end');
+      return;
+    }
+    socket.pause();
+    if (rest.length > 0) socket.unshift(rest);
     http.emit('connection', socket);
     socket.resume();
   }

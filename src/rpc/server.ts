@@ -64,6 +64,11 @@ export interface RpcServerOptions {
   readonly corsAllowedOrigins: readonly string[];
   /** Websocket ping interval; a client that misses a pong is dropped (default 30 s). */
   readonly wsPingIntervalMs: number;
+  /**
+   * Plain JSON-RPC POSTs served without node:http (lean-http.ts; default true). Off, node:http
+   * serves every request: the two must answer alike, which a test checks request by request.
+   */
+  readonly leanPost?: boolean;
 }
 
 export const DEFAULT_RPC_SERVER_OPTIONS: RpcServerOptions = Object.freeze({
@@ -137,7 +142,8 @@ export class RpcServer {
     const listener = createNetServer({ allowHalfOpen: true }, (s) => {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
-      serveLean(s, http, reply, lean);
+      if (this.opts.leanPost === false) http.emit('connection', s);
+      else serveLean(s, http, reply, lean);
     });
     if (this.opts.maxOpenConnections > 0) listener.maxConnections = this.opts.maxOpenConnections;
     const wss = new WebSocketServer({ noServer: true, maxPayload: this.opts.maxBodyBytes });

@@ -266,7 +266,7 @@ describe('the lean POST path and the hand-over to node:http', () => {
     expect(out).toMatch(/available_endpoints/);
   });
 
-  test('what the lean path does not take gets node:http\'s answer: bad header, oversize, chunked, no Host, HTTP/1.0', async () => {
+  test('what the lean path does not take gets node:http\'s answer: bad header, oversize, chunked, no Host, HTTP/1.0, upgrade', async () => {
     const body = call('echo', { text: 'x' });
     const cases: [string, string][] = [
       [`POST / HTTP/1.1\r\nHost: x\r\nX-Bad: a\u0001b\r\nContent-Length: ${body.length}\r\n\r\n${body}`, '400'],
@@ -276,10 +276,16 @@ describe('the lean POST path and the hand-over to node:http', () => {
       [`POST / HTTP/1.0\r\nContent-Length: ${body.length}\r\n\r\n${body}`, '200'],
       [`POST /other HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n${body}`, '404'],
       [`POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd`, '400'],
+      [`POST / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nContent-Length: ${body.length}\r\n\r\n${body}`, '404'], // an upgrade, refused off /websocket
     ];
     for (const [req, status] of cases) expect(statuses(await raw([req])), req.slice(0, 80)).toEqual([status]);
     const ok = await post(call('echo', { text: 'after' }));
     expect(ok.json).toMatchObject({ result: { text: 'after' } });
+  });
+
+  test('a head with bare LF line endings gets node:http\'s 400 at once, on a connection left open', async () => {
+    const out = await raw([`POST / HTTP/1.1\r\nHost: x\nContent-Length: 2\n\n[]`], { end: false });
+    expect(statuses(out)).toEqual(['400']);
   });
 
   test('a client that half-closes while its request is answered still gets the answer', async () => {
