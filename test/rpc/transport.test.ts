@@ -293,3 +293,41 @@ describe('the lean POST path and the hand-over to node:http', () => {
     expect(bodies(out)[0]).toMatchObject({ result: { text: 'slow' } });
   });
 });
+
+describe('max_open_connections', () => {
+  test('a connection beyond the limit is closed unanswered; once one closes, a new one is served', async () => {
+    const small = new RpcServer({ ...DEFAULT_RPC_SERVER_OPTIONS, port: 0, maxOpenConnections: 2 }, { methods, logger: silent });
+    await small.start();
+    const p = small.address().port;
+    const open = (): Promise<ReturnType<typeof connect>> =>
+      new Promise((resolve, reject) => {
+        const s = connect({ host: '127.0.0.1', port: p }, () => resolve(s));
+        s.on('error', reject);
+      });
+    /** The answer to one echo on `s`, or '' when the server closes the connection instead. */
+    const ask = (s: ReturnType<typeof connect>): Promise<string> =>
+      new Promise((resolve) => {
+        let out = '';
+        s.setEncoding('latin1');
+        s.on('data', (d: string) => {
+          out += d;
+          if (/\}\}$/.test(out)) resolve(out);
+        });
+        s.on('close', () => resolve(out));
+        s.on('error', () => {});
+        s.write(rawPost(call('echo', { text: 'held' })));
+      });
+    try {
+      const [a, b] = [await open(), await open()];
+      expect(statuses(await ask(a))).toEqual(['200']);
+      expect(statuses(await ask(b))).toEqual(['200']);
+      const c = await open();
+      expect(await ask(c)).toBe('');
+      a.destroy();
+      await expect.poll(async () => statuses(await ask(await open())).join(), { timeout: 3_000 }).toBe('200');
+      b.destroy();
+    } finally {
+      await small.stop();
+    }
+  });
+});
