@@ -93,12 +93,14 @@ function readHead(buf: Buffer, end: number, opts: LeanHttpOptions): Head | undef
 export function serveLean(socket: Socket, http: Server, reply: LeanReply, opts: LeanHttpOptions): void {
   let buf: Buffer = Buffer.alloc(0);
   let busy = false;
+  /** Answers are waiting in the socket's buffer for the client to read them: read no more requests. */
+  let draining = false;
   let ended = false;
   let gone = false;
 
   const onData = (d: Buffer): void => {
     buf = buf.length === 0 ? d : Buffer.concat([buf, d]);
-    if (busy) {
+    if (busy || draining) {
       if (buf.length > PIPELINE_BUFFER) socket.pause();
       return;
     }
@@ -106,7 +108,7 @@ export function serveLean(socket: Socket, http: Server, reply: LeanReply, opts: 
   };
   const onEnd = (): void => {
     ended = true;
-    if (!busy) next(); // ends the connection, or hands a partial request to node:http to answer
+    if (!busy && !draining) next(); // ends the connection, or hands a partial request to node:http to answer
   };
   const onTimeout = (): void => {
     socket.destroy();
@@ -146,7 +148,7 @@ export function serveLean(socket: Socket, http: Server, reply: LeanReply, opts: 
   }
 
   function next(): void {
-    if (gone) return;
+    if (gone || busy || draining) return;
     if (buf.length === 0) {
       if (ended) socket.end();
       else socket.setTimeout(opts.keepAliveMs);
@@ -194,10 +196,20 @@ export function serveLean(socket: Socket, http: Server, reply: LeanReply, opts: 
       gone = true;
       return;
     }
-    const flushed = socket.write(out);
-    if (socket.isPaused()) socket.resume();
     // a client that does not read its answers gets no more of them until it does
-    if (flushed) next();
-    else socket.once('drain', next);
+    if (!socket.write(out)) {
+      draining = true;
+      socket.once('drain', () => {
+        draining = false;
+        goOn();
+      });
+      return;
+    }
+    goOn();
+  }
+
+  function goOn(): void {
+    if (socket.isPaused()) socket.resume();
+    next();
   }
 }

@@ -14,6 +14,7 @@ const methods = new Map<string, RpcMethod>([
   ['fail', { params: [], handler: () => { throw new RpcError(SERVER_ERROR, 'height 99 must be less than or equal to the current blockchain height 5'); } }],
   ['crash', { params: [], handler: () => { throw new TypeError('boom'); } }],
   ['slow', { params: [], handler: () => new Promise<Json>((resolve) => setTimeout(() => resolve({ text: 'slow' }), 100)) }],
+  ['wait', { params: ['ms'], handler: (p) => new Promise<Json>((resolve) => setTimeout(() => resolve({ text: 'waited' }), p.int('ms') ?? 0)) }],
   ['spam', { params: ['n'], wsOnly: true, handler: (p, ctx) => { const n = p.int('n') ?? 0; for (let i = 0; i < n; i++) ctx.ws!.send({ jsonrpc: '2.0', id: ctx.id, result: { i, pad: 'x'.repeat(10_000) } }); return {}; } }],
 ]);
 
@@ -287,6 +288,30 @@ describe('the lean POST path and the hand-over to node:http', () => {
     const out = await raw([`POST / HTTP/1.1\r\nHost: x\nContent-Length: 2\n\n[]`], { end: false });
     expect(statuses(out)).toEqual(['400']);
   });
+
+  test('a client that pipelines 8,000 requests before it reads gets every answer, in order', async () => {
+    // The first request takes 100 ms while ~9 MB of requests arrive behind it, and the ~9 MB of
+    // answers are more than the socket buffers hold: the server stops reading while it is busy,
+    // and waits for the client to drain the answers before it reads the next request — never
+    // two requests at once, or a fast answer would overtake a slow one.
+    const text = 'p'.repeat(1_000);
+    const n = 8_000;
+    // every 50th waits 2 ms, so answers are also due while earlier ones wait to be drained
+    const reqs = rawPost(call('slow', {}, 0)) + Array.from({ length: n }, (_, i) => rawPost(i % 50 === 0 ? call('wait', { ms: 2 }, i + 1) : call('echo', { text }, i + 1))).join('');
+    const s = connect({ host: '127.0.0.1', port });
+    await new Promise<void>((resolve) => s.once('connect', resolve));
+    s.pause();
+    s.write(reqs);
+    await new Promise((r) => setTimeout(r, 500));
+    let out = '';
+    let ids: number[] = [];
+    s.setEncoding('latin1');
+    s.on('data', (d: string) => (out += d));
+    s.resume();
+    await expect.poll(() => (ids = [...out.matchAll(/"id":(\d+)/g)].map((m) => Number(m[1]))).length, { timeout: 20_000 }).toBe(n + 1);
+    expect(ids).toEqual(Array.from({ length: n + 1 }, (_, i) => i));
+    s.destroy();
+  }, 30_000);
 
   test('a client that half-closes while its request is answered still gets the answer', async () => {
     const out = await raw([rawPost(call('slow', {}))]);
