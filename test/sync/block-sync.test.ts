@@ -176,7 +176,8 @@ describe('BlockSync with fake peers over a real chain', () => {
     expect(engine.height).toBe(firstStart + 1);
 
     await producer.waitForHeight(firstStart + 12);
-    await until('block sync to stop, sync and restart the engine', () => sync.syncRuns >= 2 && engine.running && engine.chainState.lastBlockHeight > firstStart + 3);
+    // (the same wait as at the first start: running is true before the engine enters its height)
+    await until('block sync to stop, sync and restart the engine', () => sync.syncRuns >= 2 && engine.running && engine.height > 0 && engine.chainState.lastBlockHeight > firstStart + 3);
     const h = engine.chainState.lastBlockHeight;
     expect(engine.height).toBe(h + 1);
     // the engine restarted from the synced seen commit, and the stores agree with the source
