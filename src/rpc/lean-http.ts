@@ -17,7 +17,9 @@ export interface LeanHttpOptions {
   readonly cors: boolean;
   /** Idle time allowed between requests on a kept-alive connection (node:http's keepAliveTimeout). */
   readonly keepAliveMs: number;
-  /** Time allowed for a started request's head and body to arrive (node:http's headersTimeout). */
+  /** Time from a request's first byte for its head to arrive (node:http's headersTimeout). */
+  readonly headersMs: number;
+  /** Time from a request's first byte for all of it to arrive (node:http's requestTimeout). */
   readonly requestMs: number;
 }
 
@@ -27,11 +29,16 @@ export type LeanReply = (body: Buffer) => Promise<string | undefined>;
 const HEAD_END = Buffer.from('\r\n\r\n');
 const REQUEST_LINE = 'POST / HTTP/1.1\r\n';
 const REQUEST_LINE_BYTES = Buffer.from(REQUEST_LINE, 'latin1');
+const OWS = /^[ \t]+|[ \t]+$/g;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
 // eslint-disable-next-line no-control-regex -- control characters are what it looks for
 const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
 /** Pipelined bytes buffered while a request is answered before reading pauses. */
 const PIPELINE_BUFFER = 1 << 20;
+/** A head longer than this goes to node:http (it reads long heads without copying them again per chunk). */
+const LEAN_HEAD_BYTES = 8 * 1024;
+const EMPTY = Buffer.alloc(0);
+const TIMEOUT_ANSWER = 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n';
 
 let dateSecond = -1;
 let dateText = '';
@@ -65,18 +72,21 @@ function readHead(buf: Buffer, end: number, opts: LeanHttpOptions): Head | undef
     const colon = head.indexOf(':', at);
     if (colon < 0 || colon > eol) return undefined;
     const name = head.slice(at, colon).toLowerCase();
-    const value = head.slice(colon + 1, eol).trim();
+    const raw = head.slice(colon + 1, eol);
     at = eol + 2;
-    // not a token (folded, nameless, spaced), or a control character: node:http answers 400
-    if (!TOKEN.test(name) || CONTROL.test(value)) return undefined;
+    // not a token (folded, nameless, spaced), or a control character (a lone CR, VT, FF…): node:http answers 400
+    if (!TOKEN.test(name) || CONTROL.test(raw)) return undefined;
+    // optional whitespace is spaces and tabs only (String.trim would also take VT, FF, NBSP…)
+    const value = raw.replace(OWS, '');
     if (name === 'content-length') {
-      if (length !== -1 || !/^\d{1,15}$/.test(value)) return undefined;
+      // digits with spaces around only: node:http refuses a tab there
+      if (length !== -1 || !/^ *\d{1,15} *$/.test(raw)) return undefined;
       length = Number(value);
     } else if (name === 'host') {
       host = true;
     } else if (name === 'connection') {
-      // (an upgrade needs an Upgrade header too, which is handed over below)
-      if (value.toLowerCase().includes('close')) close = true;
+      // a list of tokens; an upgrade needs an Upgrade header too, which is handed over below
+      if (value.toLowerCase().split(',').some((t) => t.replace(OWS, '') === 'close')) close = true;
     } else if (name === 'transfer-encoding' || name === 'expect' || name === 'upgrade' || (name === 'origin' && opts.cors)) {
       return undefined;
     }
@@ -91,15 +101,27 @@ function readHead(buf: Buffer, end: number, opts: LeanHttpOptions): Head | undef
  * request of another kind hands the connection (and every byte not yet answered) to `http`.
  */
 export function serveLean(socket: Socket, http: Server, reply: LeanReply, opts: LeanHttpOptions): void {
-  let buf: Buffer = Buffer.alloc(0);
+  /** Bytes read and not yet answered: a head, or requests pipelined behind the one in flight. */
+  let buf: Buffer = EMPTY;
+  /** The head of the request whose body is still arriving; its chunks wait in `parts`, joined once. */
+  let pending: Head | undefined;
+  let parts: Buffer[] = [];
+  let partsLength = 0;
+  /** Runs from a request's first byte until it is whole (headersMs, then requestMs). */
+  let requestTimer: NodeJS.Timeout | undefined;
+  let requestStart = 0;
   let busy = false;
   /** Answers are waiting in the socket's buffer for the client to read them: read no more requests. */
   let draining = false;
   let ended = false;
   let gone = false;
+  const headBytes = Math.min(opts.maxHeaderBytes, LEAN_HEAD_BYTES);
 
   const onData = (d: Buffer): void => {
-    buf = buf.length === 0 ? d : Buffer.concat([buf, d]);
+    if (pending !== undefined) {
+      parts.push(d);
+      partsLength += d.length;
+    } else buf = buf.length === 0 ? d : Buffer.concat([buf, d]);
     if (busy || draining) {
       if (buf.length > PIPELINE_BUFFER) socket.pause();
       return;
@@ -115,6 +137,7 @@ export function serveLean(socket: Socket, http: Server, reply: LeanReply, opts: 
   };
   const onClose = (): void => {
     gone = true;
+    clearRequestTimer();
   };
   socket.setNoDelay(true);
   socket.setTimeout(opts.keepAliveMs);
@@ -124,15 +147,49 @@ export function serveLean(socket: Socket, http: Server, reply: LeanReply, opts: 
   socket.on('close', onClose);
   socket.on('error', onTimeout);
 
+  function clearRequestTimer(): void {
+    if (requestTimer !== undefined) clearTimeout(requestTimer);
+    requestTimer = undefined;
+  }
+
+  /** Waits for more of a started request, within node:http's limits from its first byte. */
+  function awaitRest(): void {
+    socket.setTimeout(0);
+    const limit = pending === undefined ? opts.headersMs : opts.requestMs;
+    if (limit <= 0) return clearRequestTimer(); // 0 turns node:http's limit off; so here
+    if (requestTimer === undefined) requestStart = Date.now();
+    else clearTimeout(requestTimer);
+    requestTimer = setTimeout(() => {
+      requestTimer = undefined;
+      finish(TIMEOUT_ANSWER);
+    }, Math.max(0, requestStart + limit - Date.now()));
+  }
+
+  /** Writes `out` (if any), reads nothing more, and closes once it is sent. */
+  function finish(out: string): void {
+    gone = true;
+    clearRequestTimer();
+    socket.off('data', onData);
+    buf = EMPTY;
+    parts = [];
+    partsLength = 0;
+    pending = undefined;
+    socket.end(out, () => socket.destroy());
+  }
+
   function handOff(): void {
+    clearRequestTimer();
     socket.off('data', onData);
     socket.off('end', onEnd);
     socket.off('timeout', onTimeout);
     socket.off('close', onClose);
     socket.off('error', onTimeout);
     socket.setTimeout(0);
-    const rest = buf;
-    buf = Buffer.alloc(0);
+    const rest = partsLength > 0 ? Buffer.concat([buf, ...parts]) : buf;
+    buf = EMPTY;
+    parts = [];
+    partsLength = 0;
+    pending = undefined;
     if (ended) {
       // the client has half-closed: an ended stream takes no unshift, so node:http is given the
       // bytes and the end as the events it listens to
@@ -149,37 +206,47 @@ export function serveLean(socket: Socket, http: Server, reply: LeanReply, opts: 
 
   function next(): void {
     if (gone || busy || draining) return;
-    if (buf.length === 0) {
-      if (ended) socket.end();
-      else socket.setTimeout(opts.keepAliveMs);
-      return;
+    let head = pending;
+    if (head === undefined) {
+      if (buf.length === 0) {
+        clearRequestTimer();
+        if (ended) socket.end();
+        else socket.setTimeout(opts.keepAliveMs);
+        return;
+      }
+      // the request line decides at once: only "POST / HTTP/1.1" stays here
+      const n = Math.min(buf.length, REQUEST_LINE_BYTES.length);
+      if (buf.compare(REQUEST_LINE_BYTES, 0, n, 0, n) !== 0) return handOff();
+      const end = buf.indexOf(HEAD_END);
+      if (end < 0) {
+        if (buf.length > headBytes || buf.includes('\n\n') || ended) return handOff();
+        return awaitRest();
+      }
+      if (end > headBytes) return handOff();
+      head = readHead(buf, end, opts);
+      if (!head) return handOff();
     }
-    // the request line decides at once: only "POST / HTTP/1.1" stays here
-    const n = Math.min(buf.length, REQUEST_LINE_BYTES.length);
-    if (buf.compare(REQUEST_LINE_BYTES, 0, n, 0, n) !== 0) return handOff();
-    const end = buf.indexOf(HEAD_END);
-    if (end < 0) {
-      if (buf.length > opts.maxHeaderBytes || buf.includes('\n\n')) return handOff();
-      if (ended) return handOff(); // a truncated request
-      socket.setTimeout(opts.requestMs);
-      return;
-    }
-    if (end > opts.maxHeaderBytes) return handOff();
-    const head = readHead(buf, end, opts);
-    if (!head) return handOff();
     const total = head.bodyStart + head.length;
-    if (buf.length < total) {
-      if (ended) return handOff();
-      socket.setTimeout(opts.requestMs);
-      return;
+    if (buf.length + partsLength < total) {
+      if (ended) return handOff(); // a truncated request: node:http answers it
+      pending = head;
+      return awaitRest();
     }
+    if (partsLength > 0) {
+      buf = Buffer.concat([buf, ...parts]);
+      parts = [];
+      partsLength = 0;
+    }
+    pending = undefined;
+    clearRequestTimer();
     const body = buf.subarray(head.bodyStart, total);
-    buf = buf.length === total ? Buffer.alloc(0) : buf.subarray(total);
+    buf = buf.length === total ? EMPTY : buf.subarray(total);
     busy = true;
     socket.setTimeout(0); // a broadcast_tx_commit may wait for its block: no idle timeout meanwhile
+    const close = head.close;
     void reply(body).then(
-      (text) => respond(text, head.close),
-      () => respond(null, true),
+      (text) => respond(text, close),
+      () => respond(null, close),
     );
   }
 
@@ -191,11 +258,8 @@ export function serveLean(socket: Socket, http: Server, reply: LeanReply, opts: 
     if (text === null) out = `HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 15\r\nDate: ${httpDate()}\r\n${conn}\r\ninternal error\n`;
     else if (text === undefined) out = `HTTP/1.1 204 No Content\r\nDate: ${httpDate()}\r\n${conn}\r\n`;
     else out = `HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nDate: ${httpDate()}\r\n${conn}\r\n${text}`;
-    if (close) {
-      socket.end(out);
-      gone = true;
-      return;
-    }
+    // after Connection: close nothing more is read (RFC 9112), and the socket closes once sent
+    if (close) return finish(out);
     // a client that does not read its answers gets no more of them until it does
     if (!socket.write(out)) {
       draining = true;

@@ -125,8 +125,9 @@ export class RpcServer {
     const http = createServer({ maxHeaderSize: this.opts.maxHeaderBytes }, (req, res) => void this.onHttp(req, res));
     // A malformed HTTP request is answered by node with 400 and closed; never an exception.
     http.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-      // headers beyond max_header_bytes: 431, as Go's server (CometBFT's) answers
-      const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+      // headers beyond max_header_bytes: 431, as Go's server (CometBFT's) answers; a request
+      // not whole within node's headers/request timeouts: 408, as node answers by itself
+      const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
       if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
       else socket.destroy();
     });
@@ -135,9 +136,17 @@ export class RpcServer {
       maxBodyBytes: this.opts.maxBodyBytes,
       cors: this.opts.corsAllowedOrigins.length > 0,
       keepAliveMs: http.keepAliveTimeout,
-      requestMs: http.headersTimeout,
+      headersMs: http.headersTimeout,
+      requestMs: http.requestTimeout,
     };
-    const reply = (body: Buffer): Promise<string | undefined> => this.postReply(body).then((r) => (r === undefined ? undefined : JSON.stringify(r)));
+    const reply = (body: Buffer): Promise<string | undefined> =>
+      this.postReply(body)
+        .then((r) => (r === undefined ? undefined : JSON.stringify(r)))
+        .catch((e: unknown) => {
+          // as onHttp: only a transport failure gets here (handlers' errors become JSON-RPC errors)
+          this.modules.logger.warn({ err: (e as Error).message }, 'RPC request failed');
+          throw e;
+        });
     // allowHalfOpen as node:http's own server: a client's FIN must not cut off its answer
     const listener = createNetServer({ allowHalfOpen: true }, (s) => {
       this.sockets.add(s);

@@ -54,14 +54,14 @@ const call = (text: string): string => JSON.stringify({ jsonrpc: '2.0', id: 1, m
 const deviation = fc.oneof(
   fc.constantFrom('POST / HTTP/1.0', 'post / HTTP/1.1', 'POST /?a=1 HTTP/1.1', 'POST  / HTTP/1.1', 'GET / HTTP/1.1', 'POST / HTTP/1.2', 'POST / HTTP/1.1 ').map((line) => (p: Parts) => ({ ...p, line })),
   fc.constant((p: Parts) => ({ ...p, headers: p.headers.filter((h) => !/^host:/i.test(h)) })),
-  fc.constantFrom('none', 'long', '+', 'spaced', '00', 'x', 'twice', 'two').map((kind) => (p: Parts) => ({ ...p, length: kind })),
+  fc.constantFrom('none', 'long', '+', 'spaced', '00', 'x', 'twice', 'two', 'nbsp', 'cr', 'vt').map((kind) => (p: Parts) => ({ ...p, length: kind })),
   {
     weight: 4,
     arbitrary: fc.constantFrom(
       'Connection: close', 'Connection: keep-alive', 'connection: Upgrade', 'Upgrade: websocket', 'Transfer-Encoding: chunked', 'Transfer-Encoding: identity',
       'Expect: 100-continue', 'Origin: https://x.example', 'Origin: https://y.example', 'Host: second', 'X-Bad: a\u0001b', 'X-Nul: a\u0000b', 'X-Del: a\u007fb',
       'X-Tab: a\tb', ' folded', '\tfolded', 'NoColon', ': empty name', 'X-Long: ' + 'a'.repeat(1_100), 'Content-Type: text/plain', 'X Space: 1', 'X-Ü: 1', 'HOST: x',
-      'Connection: keep-alive, Upgrade',
+      'Connection: keep-alive, Upgrade', 'Connection: x-closed', 'Connection: keep-alive, close', 'Host: x\u000b', 'Host: \u000cx', 'Host: x\r', 'X-Nbsp: \u00a0a\u00a0',
     ).map((h) => (p: Parts) => ({ ...p, headers: [...p.headers, h] })),
   },
   fc.constant((p: Parts) => ({ ...p, headEol: '\n' })),
@@ -73,14 +73,18 @@ const deviation = fc.oneof(
 
 function render(p: Parts): string {
   const n = Buffer.byteLength(p.body);
-  const cl: Record<string, string[]> = { exact: [`${n}`], none: [], long: [`${n + 5}`], '+': [`+${n}`], spaced: [`  ${n}  `], '00': [`00${n}`], x: [`${n}x`], twice: [`${n}`, `${n}`], two: [`${n}`, `${n + 1}`] };
+  const cl: Record<string, string[]> = {
+    exact: [`${n}`], none: [], long: [`${n + 5}`], '+': [`+${n}`], spaced: [` \t${n}\t `], '00': [`00${n}`], x: [`${n}x`], twice: [`${n}`, `${n}`], two: [`${n}`, `${n + 1}`],
+    nbsp: [`${n}\u00a0`], cr: [`${n}\r`], vt: [`\u000b${n}`],
+  };
   const headers = [...p.headers, ...cl[p.length ?? 'exact']!.map((v) => `Content-Length:${v}`)];
   // Not compared: a request the lean path answers followed by bytes node:http refuses (a
   // Content-Length short of the body, or long before a second request; anything after
   // Connection: close). node:http answers those bytes with 400 and closes before it answers the
   // request in front of them; the lean path answers that request first, then hands the rest over
   // (or, after Connection: close, closes as RFC 9112 says).
-  const then = p.length === 'long' || p.headers.includes('Connection: close') ? '' : p.then;
+  const closes = p.headers.some((h) => /^connection:/i.test(h) && h.slice(11).toLowerCase().split(',').some((t) => t.trim() === 'close'));
+  const then = p.length === 'long' || closes ? '' : p.then;
   return `${p.line}${p.eol}${headers.map((h) => h + p.headEol).join('')}${p.headEol}${p.body}${then}`;
 }
 
