@@ -1,42 +1,95 @@
 // The seen-cache: hashes of txs seen recently, so a duplicate (from RPC or from another peer) is
-// refused before it reaches the app. LRU with a fixed capacity; a Map keeps insertion order,
-// so re-inserting a key moves it to the back and the front is the least recently seen.
+// refused before it reaches the app. LRU with a fixed capacity.
+//
+// The recency order is a doubly linked list over slot numbers, not a Map's insertion order: V8
+// leaves a deleted Map entry as a hole until the table is rebuilt, and an iterator skips holes one
+// by one, so evicting "the first key" of a churning Map walks past every key evicted since the
+// last rebuild (~6.5 µs per new tx at 10,000 keys, ~55 µs at 100,000, against ~0.3 µs here).
+
+const NONE = -1;
 
 export class TxCache {
-  private readonly keys = new Map<string, true>();
+  /** key → its slot in the lists below. */
+  private readonly slots = new Map<string, number>();
+  private keyAt: string[] = [];
+  private prev: number[] = [];
+  private next: number[] = [];
+  /** Slots given back by remove(), reused before new ones. */
+  private freeSlots: number[] = [];
+  /** The least recently seen key's slot. */
+  private head = NONE;
+  /** The most recently seen key's slot. */
+  private tail = NONE;
 
   /** capacity 0 disables the cache: nothing is remembered (CometBFT's NopTxCache). */
   constructor(readonly capacity: number) {}
 
   get size(): number {
-    return this.keys.size;
+    return this.slots.size;
   }
 
   /** Records `key` as seen; false if it already was (then it becomes the most recent). */
   push(key: string): boolean {
     if (this.capacity === 0) return true;
-    if (this.keys.has(key)) {
-      this.keys.delete(key);
-      this.keys.set(key, true);
+    const seen = this.slots.get(key);
+    if (seen !== undefined) {
+      if (seen !== this.tail) {
+        this.unlink(seen);
+        this.append(seen);
+      }
       return false;
     }
-    if (this.keys.size >= this.capacity) {
-      const oldest = this.keys.keys().next();
-      if (oldest.done !== true) this.keys.delete(oldest.value);
+    let s: number;
+    if (this.slots.size >= this.capacity) {
+      // full: the least recent key's slot takes the new key
+      s = this.head;
+      this.unlink(s);
+      this.slots.delete(this.keyAt[s]!);
+    } else {
+      s = this.freeSlots.pop() ?? this.keyAt.length;
     }
-    this.keys.set(key, true);
+    this.keyAt[s] = key;
+    this.slots.set(key, s);
+    this.append(s);
     return true;
   }
 
   has(key: string): boolean {
-    return this.keys.has(key);
+    return this.slots.has(key);
   }
 
   remove(key: string): void {
-    this.keys.delete(key);
+    const s = this.slots.get(key);
+    if (s === undefined) return;
+    this.unlink(s);
+    this.slots.delete(key);
+    this.keyAt[s] = '';
+    this.freeSlots.push(s);
   }
 
   reset(): void {
-    this.keys.clear();
+    this.slots.clear();
+    this.keyAt = [];
+    this.prev = [];
+    this.next = [];
+    this.freeSlots = [];
+    this.head = this.tail = NONE;
+  }
+
+  private unlink(s: number): void {
+    const p = this.prev[s]!;
+    const n = this.next[s]!;
+    if (p === NONE) this.head = n;
+    else this.next[p] = n;
+    if (n === NONE) this.tail = p;
+    else this.prev[n] = p;
+  }
+
+  private append(s: number): void {
+    this.prev[s] = this.tail;
+    this.next[s] = NONE;
+    if (this.tail === NONE) this.head = s;
+    else this.next[this.tail] = s;
+    this.tail = s;
   }
 }

@@ -1,7 +1,10 @@
 // The seen-cache: LRU of tx hashes that keeps duplicates away from the app.
+import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { TxCache } from '../../src/mempool/cache.js';
 import { INVALID_CODE, addAll, commit, enc, hashHex, pool, rejection } from './helpers.js';
+
+const SEED = 20_261_207;
 
 describe('TxCache (LRU)', () => {
   test('push reports whether the key is new; the least recently seen is evicted first', () => {
@@ -16,6 +19,48 @@ describe('TxCache (LRU)', () => {
     expect(c.has('a')).toBe(false);
     c.reset();
     expect(c.size).toBe(0);
+  });
+
+  test('matches a reference LRU over random pushes, removes and resets (property)', () => {
+    // the reference: an array in recency order, least recent first
+    const op = fc.oneof(
+      { arbitrary: fc.record({ kind: fc.constant('push' as const), key: fc.integer({ min: 0, max: 40 }) }), weight: 8 },
+      { arbitrary: fc.record({ kind: fc.constant('remove' as const), key: fc.integer({ min: 0, max: 40 }) }), weight: 2 },
+      { arbitrary: fc.record({ kind: fc.constant('reset' as const), key: fc.constant(0) }), weight: 1 },
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 12 }), fc.array(op, { maxLength: 300 }), (capacity, ops) => {
+        const c = new TxCache(capacity);
+        let model: string[] = [];
+        for (const { kind, key } of ops) {
+          const k = `k${key}`;
+          if (kind === 'push') {
+            const had = model.includes(k);
+            model = model.filter((m) => m !== k);
+            if (!had && model.length >= capacity) model.shift();
+            model.push(k);
+            expect(c.push(k)).toBe(!had);
+          } else if (kind === 'remove') {
+            model = model.filter((m) => m !== k);
+            c.remove(k);
+          } else {
+            model = [];
+            c.reset();
+          }
+          expect(c.size).toBe(model.length);
+        }
+        for (let key = 0; key <= 40; key++) expect(c.has(`k${key}`)).toBe(model.includes(`k${key}`));
+        // the recency order: pushing one new key at a time evicts the model's keys front first
+        for (let i = 0; i < capacity; i++) {
+          const evicted = model.length >= capacity ? model.shift() : undefined;
+          model.push(`new${i}`);
+          expect(c.push(`new${i}`)).toBe(true);
+          if (evicted !== undefined) expect(c.has(evicted)).toBe(false);
+          for (const m of model) expect(c.has(m)).toBe(true);
+        }
+      }),
+      { seed: SEED, numRuns: 300 },
+    );
   });
 
   test('capacity 0 remembers nothing', () => {
