@@ -2,7 +2,9 @@
 // (kvstore, behind the serialized app as in the node) and add for N txs with C concurrent callers
 // as the RPC makes them, a full reap, then update() committing half of the pool and the recheck
 // of the other half. BENCH_TXS (default 20000), BENCH_CONCURRENCY (default 256), BENCH_RUNS
-// (default 3; the median is printed). Prints one JSON line.
+// (default 3; the median is printed). Also the seen-cache alone at its default size, full, as a
+// node uses it (each tx pushed when checked and again when committed a block later). Prints one
+// JSON line.
 import '../src/polyfill/index.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +12,7 @@ import { join } from 'node:path';
 import { serialize } from '../src/abci/index.js';
 import { KVStoreApp } from '../src/apps/kvstore/index.js';
 import { Mempool } from '../src/mempool/index.js';
+import { TxCache } from '../src/mempool/cache.js';
 import { dataHash } from '../src/types/index.js';
 import { lineHead } from './shared.js';
 
@@ -77,6 +80,30 @@ async function once(run: number): Promise<Figures> {
   }
 }
 
+/** CPU µs per tx of the seen-cache: a new push, and a re-push one block (400 txs) later. */
+function cacheOnce(): number {
+  const capacity = 10_000; // mempool.cache_size's default
+  const block = 400;
+  const keys = Array.from({ length: 400_000 }, (_, i) => i.toString(16).padStart(64, '0'));
+  const cache = new TxCache(capacity);
+  const pass = (from: number, to: number): void => {
+    for (let i = from; i < to; i++) {
+      cache.push(keys[i]!);
+      if ((i + 1) % block === 0) for (let j = i + 1 - block; j <= i; j++) cache.push(keys[j]!);
+    }
+  };
+  pass(0, 100_000); // fills the cache and reaches its steady state
+  return cpuOfSync(() => pass(100_000, keys.length)) / (keys.length - 100_000);
+}
+
+function cpuOfSync(fn: () => void): number {
+  const before = process.cpuUsage();
+  fn();
+  const d = process.cpuUsage(before);
+  return d.user + d.system;
+}
+
+const cacheRuns = Array.from({ length: RUNS }, cacheOnce).sort((a, b) => a - b);
 const runs: Figures[] = [];
 for (let r = 0; r < RUNS; r++) runs.push(await once(r));
 const median = (k: keyof Figures): number => {
@@ -92,5 +119,6 @@ const line = {
   reap_us: median('reap_us'),
   update_us_per_committed_tx: median('update_us'),
   recheck_us_per_remaining_tx: median('recheck_us'),
+  seen_cache_us_per_tx: Number((cacheRuns[Math.floor(cacheRuns.length / 2)] ?? 0).toFixed(2)),
 };
 process.stdout.write(`${JSON.stringify(line)}\n`);
