@@ -156,16 +156,33 @@ async function startTestnet(): Promise<Testnet> {
     return child;
   });
   let stopping = false;
-  return {
+  const net: Testnet = {
     rpcPorts,
     children,
     dir,
     stop: async () => {
       stopping = true;
+      running.delete(net);
       await Promise.all(children.map((c) => stopChild(c, 10_000)));
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  running.add(net);
+  return net;
+}
+
+/** Testnets up now: stopped (processes and home dirs) if the bench is interrupted. */
+const running = new Set<Testnet>();
+let interrupted = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  // `on`, not `once`: Ctrl-C reaches this process twice (from the terminal and from run.js), and
+  // a second signal with no listener would end it before the homes are removed
+  process.on(signal, () => {
+    if (interrupted) return;
+    interrupted = true;
+    process.stderr.write(`${signal}: stopping ${running.size} testnet(s) and removing their homes\n`);
+    void Promise.allSettled([...running].map((n) => n.stop())).then(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  });
 }
 
 const agents = new Map<number, Agent>();
