@@ -81,7 +81,7 @@ async function once(run: number): Promise<Figures> {
 }
 
 /** CPU µs per tx of the seen-cache: a new push, and a re-push one block (400 txs) later. */
-function cacheOnce(): number {
+async function cacheOnce(): Promise<number> {
   const capacity = 10_000; // mempool.cache_size's default
   const block = 400;
   const keys = Array.from({ length: 400_000 }, (_, i) => i.toString(16).padStart(64, '0'));
@@ -93,17 +93,12 @@ function cacheOnce(): number {
     }
   };
   pass(0, 100_000); // fills the cache and reaches its steady state
-  return cpuOfSync(() => pass(100_000, keys.length)) / (keys.length - 100_000);
+  return (await cpuOf(() => pass(100_000, keys.length))) / (keys.length - 100_000);
 }
 
-function cpuOfSync(fn: () => void): number {
-  const before = process.cpuUsage();
-  fn();
-  const d = process.cpuUsage(before);
-  return d.user + d.system;
-}
-
-const cacheRuns = Array.from({ length: RUNS }, cacheOnce).sort((a, b) => a - b);
+const cacheRuns: number[] = [];
+for (let r = 0; r < RUNS; r++) cacheRuns.push(await cacheOnce());
+cacheRuns.sort((a, b) => a - b);
 const runs: Figures[] = [];
 for (let r = 0; r < RUNS; r++) runs.push(await once(r));
 const median = (k: keyof Figures): number => {

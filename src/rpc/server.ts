@@ -143,8 +143,7 @@ export class RpcServer {
       this.postReply(body)
         .then((r) => (r === undefined ? undefined : JSON.stringify(r)))
         .catch((e: unknown) => {
-          // as onHttp: only a transport failure gets here (handlers' errors become JSON-RPC errors)
-          this.modules.logger.warn({ err: (e as Error).message }, 'RPC request failed');
+          this.transportFailed(e);
           throw e;
         });
     // allowHalfOpen as node:http's own server: a client's FIN must not cut off its answer
@@ -235,11 +234,15 @@ export class RpcServer {
       res.setHeader('Allow', 'GET, HEAD, POST, OPTIONS');
       return this.write(res, 405, 'method not allowed\n');
     } catch (e) {
-      // Only a transport failure gets here (handlers' errors become JSON-RPC errors).
-      this.modules.logger.warn({ err: (e as Error).message }, 'RPC request failed');
+      this.transportFailed(e);
       if (!res.headersSent) this.write(res, 500, 'internal error\n');
       else res.destroy();
     }
+  }
+
+  /** Only a transport failure gets here (handlers' errors become JSON-RPC errors). */
+  private transportFailed(e: unknown): void {
+    this.modules.logger.warn({ err: e instanceof Error ? e.message : String(e) }, 'RPC request failed');
   }
 
   private async onPost(req: IncomingMessage, res: ServerResponse): Promise<void> {
