@@ -8,7 +8,7 @@ import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { lineHead } from './shared.js';
+import { lineHead, onInterrupt, stopChild } from './shared.js';
 
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -20,8 +20,13 @@ interface Proc {
   waitFor: (re: RegExp, ms?: number) => Promise<RegExpMatchArray>;
 }
 
+/** The node processes running now: stopped if the bench is interrupted. */
+const live = new Set<ChildProcess>();
+
 function run(args: string[]): Proc {
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  live.add(child);
+  child.once('exit', () => live.delete(child));
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
@@ -110,6 +115,11 @@ async function pipeline1000(dir: string): Promise<Record<string, number>> {
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'tally-bench-node-'));
+  // an interrupted bench stops its node and removes the home
+  const forget = onInterrupt(async () => {
+    await Promise.all([...live].map((c) => stopChild(c, 10_000)));
+    rmSync(dir, { recursive: true, force: true });
+  });
   try {
     const home = join(dir, 'home');
     spawnSync(process.execPath, [CLI, 'init', '--home', home, '--chain-id', 'bench'], { stdio: 'ignore' });
@@ -187,6 +197,7 @@ async function main(): Promise<void> {
       }),
     );
   } finally {
+    forget();
     agent.destroy();
     rmSync(dir, { recursive: true, force: true });
   }

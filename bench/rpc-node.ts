@@ -6,7 +6,7 @@ import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { stopChild } from './shared.js';
+import { onInterrupt, stopChild } from './shared.js';
 
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
 
@@ -26,33 +26,41 @@ export async function startBenchNode(args: string[] = []): Promise<BenchNode> {
   const child = spawn(process.execPath, [...nodeArgs, CLI, 'start', '--home', home, '--rpc.laddr', 'tcp://127.0.0.1:0', '--log_format', 'json', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  const stop = async (): Promise<void> => {
+    forget();
+    await stopChild(child, 20_000);
+    rmSync(home, { recursive: true, force: true });
+  };
+  // an interrupted bench stops the node and removes its home, also while it is starting
+  const forget = onInterrupt(stop);
   let out = '';
   const onData = (d: Buffer): void => {
     if (out.length < 1 << 20) out += d.toString(); // the start-up lines; later output is dropped
   };
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
+  let started = false;
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setInterval(() => {
       const m = /"rpc":"tcp:\/\/127\.0\.0\.1:(\d+)"[^\n]*"msg":"node started"/.exec(out);
       if (m) {
         clearInterval(timer);
+        started = true;
         resolve(Number(m[1]));
       }
     }, 10);
     child.once('exit', (code) => {
       clearInterval(timer);
-      reject(new Error(`tally exited (${code}) before starting:\n${out.slice(-2000)}`));
+      if (started) return;
+      // nobody gets a stop() for a node that never started: its home goes now
+      void stop().finally(() => reject(new Error(`tally exited (${code}) before starting:\n${out.slice(-2000)}`)));
     });
   });
   return {
     port,
     url: `http://127.0.0.1:${port}`,
     child,
-    stop: async () => {
-      await stopChild(child, 20_000);
-      rmSync(home, { recursive: true, force: true });
-    },
+    stop,
   };
 }
 

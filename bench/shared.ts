@@ -45,3 +45,35 @@ export async function stopChild(child: ChildProcess, graceMs: number): Promise<v
   await exited;
   clearTimeout(force);
 }
+
+/**
+ * What an interrupted bench must undo (stop the nodes it started, remove their homes). Each
+ * registration returns its own removal, called once the bench undid it in the normal way.
+ */
+const cleanups = new Set<() => Promise<void>>();
+let signalsHandled = false;
+
+/**
+ * Runs `cleanup` if the bench gets SIGINT or SIGTERM before the returned function is called, then
+ * exits with 130 / 143. run.js forwards both signals to the bench it runs.
+ */
+export function onInterrupt(cleanup: () => Promise<void>): () => void {
+  if (!signalsHandled) {
+    signalsHandled = true;
+    let interrupted = false;
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      // `on`, not `once`: Ctrl-C reaches a bench twice (from the terminal and from run.js), and a
+      // second signal with no listener would end it before the cleanups are done
+      process.on(signal, () => {
+        if (interrupted) return;
+        interrupted = true;
+        process.stderr.write(`${signal}: stopping ${cleanups.size} node set(s) and removing their homes\n`);
+        void Promise.allSettled([...cleanups].map((c) => c())).then(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+      });
+    }
+  }
+  cleanups.add(cleanup);
+  return () => {
+    cleanups.delete(cleanup);
+  };
+}

@@ -26,7 +26,7 @@ import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { HttpConn } from './http-conn.js';
 import { post as postVia } from './rpc-node.js';
-import { LOAD_NODE_FLAGS, lineHead, stopChild } from './shared.js';
+import { LOAD_NODE_FLAGS, lineHead, onInterrupt, stopChild } from './shared.js';
 
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
 
@@ -162,27 +162,14 @@ async function startTestnet(): Promise<Testnet> {
     dir,
     stop: async () => {
       stopping = true;
-      running.delete(net);
+      forget();
       await Promise.all(children.map((c) => stopChild(c, 10_000)));
       rmSync(dir, { recursive: true, force: true });
     },
   };
-  running.add(net);
+  // an interrupted bench stops the testnet and removes its homes
+  const forget = onInterrupt(() => net.stop());
   return net;
-}
-
-/** Testnets up now: stopped (processes and home dirs) if the bench is interrupted. */
-const running = new Set<Testnet>();
-let interrupted = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  // `on`, not `once`: Ctrl-C reaches this process twice (from the terminal and from run.js), and
-  // a second signal with no listener would end it before the homes are removed
-  process.on(signal, () => {
-    if (interrupted) return;
-    interrupted = true;
-    process.stderr.write(`${signal}: stopping ${running.size} testnet(s) and removing their homes\n`);
-    void Promise.allSettled([...running].map((n) => n.stop())).then(() => process.exit(signal === 'SIGINT' ? 130 : 143));
-  });
 }
 
 const agents = new Map<number, Agent>();
